@@ -1,0 +1,1 @@
+"""The `kg` command line (Typer). Thin: parse options, call the library, print."""

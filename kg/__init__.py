@@ -1,0 +1,29 @@
+"""kg: PubTator literature annotations → a knowledge graph (NetworkX, files, Neo4j)."""
+
+from .build import BuildReport, BuildResult, build
+from .errors import InputError, KgError, Neo4jError, ParseError
+from .io import read_graph, write_graph, export_graph
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "build",
+    "BuildResult",
+    "BuildReport",
+    "read_graph",
+    "write_graph",
+    "export_graph",
+    "to_neo4j",
+    "KgError",
+    "ParseError",
+    "InputError",
+    "Neo4jError",
+    "__version__",
+]
+
+
+def to_neo4j(G, **kwargs):
+    """Load graph `G` into Neo4j; see :func:`kg.neo4j.load_graph`."""
+    from .neo4j import load_graph
+
+    return load_graph(G, **kwargs)

@@ -1,0 +1,410 @@
+"""Many documents → one ``nx.MultiDiGraph`` and a :class:`BuildReport`.
+
+The builder accumulates plain dicts and sets while documents stream by (memory grows
+with the graph, not the corpus) and turns them into a NetworkX graph once, at the end,
+in sorted order so that the same corpus always gives the same graph.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any, NamedTuple
+
+import networkx as nx
+
+from .errors import InputError, ParseError
+from .normalize import (
+    _COMPOSITE,
+    _curie,
+    canonical_relation,
+    canonical_type,
+    entity_ids,
+    is_abbreviation,
+    relation_directed,
+    variant_aliases,
+)
+from .pubtator import Document, LineCounts, Rejected, iter_input_files, open_lines, parse_pubtator, sniff_format
+
+__all__ = ["BuildReport", "BuildResult", "GraphBuilder", "build", "pmid_sort_key", "CO_MENTION"]
+
+CO_MENTION = "Co_Mention"
+
+
+def pmid_sort_key(pmid: str) -> tuple[int, int, str]:
+    """Numeric PMIDs in numeric order, then any other document ids as text."""
+    return (0, int(pmid), "") if pmid.isdigit() else (1, 0, pmid)
+
+
+@dataclass
+class BuildReport:
+    """What the build read and what became of every record.
+
+    ``lines == blank + comment + text + annotations + relations + rejected`` (see
+    :meth:`reconciles`); annotations split into those in the graph and those without an
+    identifier, relations into those in the graph and those whose ids could not be
+    resolved in their document.
+    """
+
+    files: list[dict[str, Any]] = field(default_factory=list)
+    skipped_files: list[dict[str, str]] = field(default_factory=list)
+    documents: int = 0
+    lines: LineCounts = field(default_factory=LineCounts)
+    annotations_in_graph: int = 0
+    mentions_without_id: Counter = field(default_factory=Counter)
+    relations_in_graph: int = 0
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+    unresolved_relations: list[dict[str, Any]] = field(default_factory=list)
+    unknown_relation_types: Counter = field(default_factory=Counter)
+    type_conflicts: list[dict[str, Any]] = field(default_factory=list)
+    nodes_by_type: dict[str, int] = field(default_factory=dict)
+    edges_by_type: dict[str, int] = field(default_factory=dict)
+
+    def reconciles(self) -> bool:
+        """True when every line read is accounted for exactly once."""
+        c = self.lines
+        return (
+            c.lines == c.blank + c.comment + c.records + c.rejected
+            and c.rejected == len(self.rejected)
+            and c.annotations == self.annotations_in_graph + sum(self.mentions_without_id.values())
+            and c.relations == self.relations_in_graph + len(self.unresolved_relations)
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["lines"] = {name: getattr(self.lines, name) for name in LineCounts.__slots__}
+        d["mentions_without_id"] = dict(sorted(self.mentions_without_id.items()))
+        d["unknown_relation_types"] = dict(sorted(self.unknown_relation_types.items()))
+        d["reconciles"] = self.reconciles()
+        return d
+
+
+class BuildResult(NamedTuple):
+    graph: nx.MultiDiGraph
+    report: BuildReport
+
+
+class _Node:
+    __slots__ = ("types", "forms", "mentions", "pmids")
+
+    def __init__(self) -> None:
+        self.types: dict[str, int] = {}
+        self.forms: dict[str, list[int]] = {}  # mention form -> [count, count outside the title]
+        self.mentions = 0
+        self.pmids: set[str] = set()
+
+
+class _Edge:
+    __slots__ = ("pmids", "source_types", "novel", "count")
+
+    def __init__(self) -> None:
+        self.pmids: set[str] = set()
+        self.source_types: set[str] = set()
+        self.novel: set[str] | None = None
+        self.count = 0
+
+
+class GraphBuilder:
+    """A sink for documents: :meth:`add` each one, then :meth:`graph` once.
+
+    Parameters
+    ----------
+    report : BuildReport
+        Filled in as documents are added.
+    strict : bool
+        Raise :class:`~kg.errors.ParseError` on the first relation that cannot be resolved.
+    co_mentions : bool
+        Also add a ``Co_Mention`` edge between every two entities of a document.
+    articles : bool
+        Keep each document's title in ``G.graph["articles"]`` (for Article nodes in Neo4j).
+    """
+
+    def __init__(self, report: BuildReport | None = None, *, strict: bool = False,
+                 co_mentions: bool = False, articles: bool = True) -> None:
+        self.report = report if report is not None else BuildReport()
+        self.strict = strict
+        self.co_mentions = co_mentions
+        self.keep_articles = articles
+        self.nodes: dict[str, _Node] = {}
+        self.edges: dict[tuple[str, str, str], _Edge] = {}
+        self.articles: dict[str, str] = {}
+
+    # -- adding --------------------------------------------------------------------------
+
+    def add(self, doc: Document) -> None:
+        """Add one document's entities and relations."""
+        report = self.report
+        report.documents += 1
+        pmid = doc.pmid
+        if self.keep_articles:
+            title = doc.title or ""
+            old = self.articles.get(pmid)
+            if old is None or (len(title), title) > (len(old), old):  # order-independent choice
+                self.articles[pmid] = title
+        title_len = len(doc.title) if doc.title is not None else 0
+        aliases: dict[str, set[str]] = {}
+        by_text: dict[str, set[str]] = {}
+        doc_ids: set[str] = set()
+        nodes = self.nodes
+        for ann in doc.annotations:
+            etype = canonical_type(ann.type)
+            ids = entity_ids(ann.identifier, etype)
+            if not ids:
+                report.mentions_without_id[etype] += 1
+                continue
+            report.annotations_in_graph += 1
+            parts = ann.parts.split("|") if ann.parts and len(ids) > 1 else ()
+            in_title = 0 <= ann.start < title_len
+            for i, node_id in enumerate(ids):
+                node = nodes.get(node_id)
+                if node is None:
+                    node = nodes[node_id] = _Node()
+                node.types[etype] = node.types.get(etype, 0) + 1
+                node.mentions += 1
+                node.pmids.add(pmid)
+                form = (parts[i] if len(parts) == len(ids) else ann.text).strip()
+                if form:
+                    counts = node.forms.get(form)
+                    if counts is None:
+                        counts = node.forms[form] = [0, 0]
+                    counts[0] += 1
+                    if not in_title:
+                        counts[1] += 1
+            if self.co_mentions:
+                doc_ids.update(ids)
+            if doc.relations:
+                self._index(aliases, by_text, ann.identifier, ann.text, etype, ids)
+        for rel in doc.relations:
+            self._add_relation(doc, rel, aliases, by_text)
+        if self.co_mentions:
+            ids = sorted(doc_ids)
+            for a in range(len(ids)):
+                for b in range(a + 1, len(ids)):
+                    self._edge(ids[a], ids[b], CO_MENTION, pmid, None, "")
+
+    @staticmethod
+    def _index(aliases: dict[str, set[str]], by_text: dict[str, set[str]], raw: str, text: str,
+               etype: str, ids: tuple[str, ...]) -> None:
+        """Remember every name under which a relation line may refer to these nodes."""
+        aliases.setdefault(raw.strip(), set()).update(ids)
+        for node_id in ids:
+            aliases.setdefault(node_id, set()).add(node_id)
+        if etype == "Variant":
+            for key in variant_aliases(raw):
+                aliases.setdefault(key, set()).update(ids)
+        elif len(ids) > 1:  # a relation may name one part of a composite id
+            for piece in _COMPOSITE.split(raw):
+                aliases.setdefault(piece.strip(), set()).update(entity_ids(piece, etype))
+        by_text.setdefault(text.strip().lower(), set()).update(ids)
+
+    @staticmethod
+    def _resolve(ref: str, aliases: dict[str, set[str]], by_text: dict[str, set[str]]) -> set[str]:
+        found = aliases.get(ref)
+        if found:
+            return found
+        out: set[str] = set()
+        for piece in ref.replace(";", "|").replace(",", "|").split("|"):
+            piece = piece.strip()
+            hit = aliases.get(piece) or aliases.get(_curie(piece, "") or "")
+            if hit:
+                out |= hit
+        if out:
+            return out
+        for key in variant_aliases(ref):
+            hit = aliases.get(key)
+            if hit:
+                out |= hit
+        if out:
+            return out
+        return by_text.get(ref.lower(), out)  # NetMedEx's "standardized" files name entities
+
+    def _add_relation(self, doc: Document, rel, aliases, by_text) -> None:
+        report = self.report
+        key, known = canonical_relation(rel.type)
+        left = self._resolve(rel.id1, aliases, by_text)
+        right = self._resolve(rel.id2, aliases, by_text)
+        if not left or not right:
+            missing = " and ".join(repr(r) for r, s in ((rel.id1, left), (rel.id2, right)) if not s)
+            reason = f"relation id {missing} matches no annotation of document {doc.pmid}"
+            if self.strict:
+                raise ParseError(reason, doc.path, rel.lineno, f"{rel.pmid}\t{rel.type}\t{rel.id1}\t{rel.id2}")
+            report.unresolved_relations.append(
+                {"path": doc.path, "line": rel.lineno, "pmid": rel.pmid, "type": rel.type,
+                 "id1": rel.id1, "id2": rel.id2, "reason": reason}
+            )
+            return
+        if not known:
+            report.unknown_relation_types[rel.type] += 1
+        report.relations_in_graph += 1
+        directed = relation_directed(key)
+        novel = rel.novel
+        for u in sorted(left):
+            for v in sorted(right):
+                if not directed and v < u:
+                    u, v = v, u
+                self._edge(u, v, key, doc.pmid, rel.type, novel)
+
+    def _edge(self, u: str, v: str, key: str, pmid: str, source_type: str | None, novel: str) -> None:
+        edge = self.edges.get((u, v, key))
+        if edge is None:
+            edge = self.edges[(u, v, key)] = _Edge()
+        edge.pmids.add(pmid)
+        edge.count += 1
+        if source_type is not None:
+            edge.source_types.add(source_type)
+        if novel:
+            if edge.novel is None:
+                edge.novel = set()
+            if novel.lower().startswith("novel"):
+                edge.novel.add(pmid)
+
+    # -- finishing -----------------------------------------------------------------------
+
+    def graph(self) -> nx.MultiDiGraph:
+        """The graph, nodes and edges in sorted order; fills the report's tallies."""
+        G = nx.MultiDiGraph()
+        by_type: Counter = Counter()
+        for node_id in sorted(self.nodes):
+            node = self.nodes[node_id]
+            etype = max(node.types.items(), key=lambda kv: (kv[1], kv[0]))[0]
+            if len(node.types) > 1:
+                self.report.type_conflicts.append({"id": node_id, "types": dict(sorted(node.types.items())),
+                                                   "chosen": etype})
+            by_type[etype] += 1
+            synonyms = dict(sorted(((f, c[0]) for f, c in node.forms.items()), key=lambda fc: (-fc[1], fc[0])))
+            G.add_node(
+                node_id,
+                type=etype,
+                name=choose_name(node.forms) or node_id,
+                synonyms=synonyms,
+                mentions=node.mentions,
+                pmids=sorted(node.pmids, key=pmid_sort_key),
+            )
+        edges_by_type: Counter = Counter()
+        for (u, v, key) in sorted(self.edges):
+            edge = self.edges[(u, v, key)]
+            attrs: dict[str, Any] = {
+                "pmids": sorted(edge.pmids, key=pmid_sort_key),
+                "count": len(edge.pmids),
+                "mentions": edge.count,
+                "source_types": sorted(edge.source_types),
+            }
+            if edge.novel is not None:
+                attrs["novel"] = sorted(edge.novel, key=pmid_sort_key)
+            G.add_edge(u, v, key=key, **attrs)
+            edges_by_type[key] += 1
+        if self.keep_articles:
+            G.graph["articles"] = {p: self.articles[p] for p in sorted(self.articles, key=pmid_sort_key)}
+        self.report.nodes_by_type = dict(sorted(by_type.items()))
+        self.report.edges_by_type = dict(sorted(edges_by_type.items()))
+        return G
+
+
+def choose_name(forms: dict[str, list[int]]) -> str | None:
+    """The readable name of an entity from its mention forms.
+
+    The most frequent full form, compared case-insensitively (an abbreviation only when
+    there is nothing else); within that spelling, the form used outside the title (titles
+    are often Title Case), then the most frequent, then the first alphabetically.
+
+    >>> choose_name({"SLE": [11, 11], "Systemic Lupus Erythematosus": [1, 0],
+    ...              "Systemic lupus erythematosus": [1, 1]})
+    'Systemic lupus erythematosus'
+    """
+    if not forms:
+        return None
+    full = [f for f in forms if not is_abbreviation(f)] or list(forms)
+    groups: dict[str, int] = {}
+    for f in full:
+        k = f.lower()
+        groups[k] = groups.get(k, 0) + forms[f][0]
+    best = min(groups, key=lambda k: (-groups[k], k))
+    return min((f for f in full if f.lower() == best), key=lambda f: (-forms[f][1], -forms[f][0], f))
+
+
+ProgressFn = Callable[[int, int, int], None]
+
+
+def build(
+    paths: Iterable[str | os.PathLike] | str | os.PathLike,
+    *,
+    strict: bool = False,
+    co_mentions: bool = False,
+    articles: bool = True,
+    progress: ProgressFn | None = None,
+) -> BuildResult:
+    """Read PubTator files, folders (recursively) and ``.gz`` files into one graph.
+
+    Parameters
+    ----------
+    paths : path or list of paths
+    strict : bool
+        Stop with :class:`~kg.errors.ParseError` (file and line) at the first malformed
+        line or unresolvable relation, instead of reporting it and going on.
+    co_mentions : bool
+        Add ``Co_Mention`` edges between entities of the same document.
+    articles : bool
+        Keep article titles (``G.graph["articles"]``).
+    progress : callable, optional
+        Called as ``progress(bytes_done, bytes_total, documents)`` now and then.
+
+    Returns
+    -------
+    BuildResult
+        ``(graph, report)``.
+
+    Examples
+    --------
+    >>> result = build("seeds/PMID39937001.pubtator")
+    >>> result.graph.nodes["MESH:D008180"]["name"]
+    'Systemic lupus erythematosus'
+    >>> result.report.reconciles()
+    True
+    """
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    paths = list(paths)
+    if not paths:
+        raise InputError("no input paths given")
+    files = list(iter_input_files(paths))
+    if not files:
+        raise InputError(f"no files found in {', '.join(map(str, paths))}")
+    explicit = {os.path.abspath(p) for p in paths if os.path.isfile(p)}
+    report = BuildReport()
+    builder = GraphBuilder(report, strict=strict, co_mentions=co_mentions, articles=articles)
+    total = sum(f.stat().st_size for f in files)
+    done = 0
+    on_reject = None if strict else (
+        lambda r: report.rejected.append({"path": r.path, "line": r.lineno, "reason": r.reason, "text": r.line})
+    )
+    for path in files:
+        fmt, why = sniff_format(path)
+        if fmt != "pubtator":
+            if strict and os.path.abspath(path) in explicit:
+                raise InputError(f"{path}: {why}")
+            report.skipped_files.append({"path": str(path), "format": fmt, "reason": why})
+            done += path.stat().st_size
+            continue
+        counts = LineCounts()
+        docs = 0
+        with open_lines(path) as (fh, position):
+            for doc in parse_pubtator(fh, path=str(path), on_reject=on_reject, counts=counts):
+                builder.add(doc)
+                docs += 1
+                if progress is not None and docs % 2000 == 0:
+                    progress(done + position(), total, report.documents)
+        done += path.stat().st_size
+        report.lines.add(counts)
+        report.files.append({"path": str(path), "lines": counts.lines, "documents": docs})
+        if progress is not None:
+            progress(done, total, report.documents)
+    if report.documents == 0:
+        skipped = "; ".join(f"{s['path']}: {s['reason']}" for s in report.skipped_files[:5])
+        raise InputError(f"no PubTator documents found in {', '.join(map(str, paths))}"
+                         + (f" ({skipped})" if skipped else ""))
+    return BuildResult(builder.graph(), report)
+
+
+__all__ += ["choose_name", "Rejected"]

@@ -1,0 +1,379 @@
+"""Streaming reader (and writer) of PubTator text.
+
+One document at a time, one line at a time: memory stays with the current document,
+never with the file. Every line ends in a record, counts as blank/comment, or is handed
+to ``on_reject`` with file, line and reason; nothing is dropped silently.
+
+Layout read (PubTator3, BioRED, BC5CDR, NCBI-disease, tmVar, GNormPlus, PubTator Central)::
+
+    PMID|t|title
+    PMID|a|abstract
+    PMID<TAB>start<TAB>end<TAB>mention<TAB>type<TAB>identifier[<TAB>extra...]
+    PMID<TAB>type<TAB>identifier                       (document-level annotation)
+    PMID<TAB>relation<TAB>id1<TAB>id2[<TAB>Novel|No]
+"""
+
+from __future__ import annotations
+
+import gzip
+from contextlib import contextmanager
+import os
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO, NamedTuple
+
+from .errors import InputError, ParseError
+
+__all__ = [
+    "Annotation",
+    "Relation",
+    "Document",
+    "LineCounts",
+    "Rejected",
+    "parse_pubtator",
+    "read_pubtator",
+    "iter_input_files",
+    "sniff_format",
+    "open_lines",
+    "format_pubtator",
+]
+
+# Entity types a document-level annotation (`PMID\ttype\tid`) may carry; anything else
+# in that position is read as a relation type.
+_DOC_LEVEL_TYPES = frozenset(
+    "Gene Disease Chemical Species Mutation DNAMutation ProteinMutation SNP Variant "
+    "CellLine Cellline GeneOrGeneProduct DiseaseOrPhenotypicFeature ChemicalEntity "
+    "OrganismTaxon SequenceVariant SpecificDisease DiseaseClass Modifier CompositeMention".split()
+)
+
+
+class Annotation(NamedTuple):
+    """One entity mention. ``start``/``end`` are -1 for a document-level annotation."""
+
+    pmid: str
+    start: int
+    end: int
+    text: str
+    type: str
+    identifier: str
+    lineno: int
+    parts: str = ""  # BC5CDR's 7th column: sub-mentions of a composite id, `|`-joined
+
+
+class Relation(NamedTuple):
+    """One relation line; ``novel`` is BioRED's 5th column (``Novel``/``No``) or ``""``."""
+
+    pmid: str
+    type: str
+    id1: str
+    id2: str
+    lineno: int
+    novel: str = ""
+
+
+class Rejected(NamedTuple):
+    """A line that did not become a record, and why."""
+
+    path: str
+    lineno: int
+    reason: str
+    line: str
+
+
+@dataclass(slots=True)
+class Document:
+    """One PubTator document. ``title``/``abstract`` are ``None`` when the file has no such line."""
+
+    pmid: str
+    path: str
+    lineno: int
+    title: str | None = None
+    abstract: str | None = None
+    annotations: list[Annotation] = field(default_factory=list)
+    relations: list[Relation] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class LineCounts:
+    """What every line read became; ``records + blank + comment + rejected == lines``."""
+
+    lines: int = 0
+    blank: int = 0
+    comment: int = 0
+    text: int = 0
+    annotations: int = 0
+    relations: int = 0
+    rejected: int = 0
+
+    @property
+    def records(self) -> int:
+        return self.text + self.annotations + self.relations
+
+    def add(self, other: LineCounts) -> None:
+        for name in self.__slots__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+OnReject = Callable[[Rejected], None]
+
+
+def _raise(rejected: Rejected) -> None:
+    raise ParseError(rejected.reason, rejected.path, rejected.lineno, rejected.line)
+
+
+def parse_pubtator(
+    lines: Iterable[str | bytes],
+    *,
+    path: str = "<lines>",
+    on_reject: OnReject | None = None,
+    counts: LineCounts | None = None,
+    encoding: str = "utf-8",
+) -> Iterator[Document]:
+    """Yield the documents in PubTator `lines`, one at a time.
+
+    Parameters
+    ----------
+    lines : iterable of str or bytes
+        Lines with or without their line ends (LF, CRLF); bytes are decoded per line so
+        that one undecodable line is rejected alone.
+    path : str
+        Name used in errors and reports.
+    on_reject : callable, optional
+        Called with a :class:`Rejected` for each malformed line. By default the first
+        one raises :class:`~kg.errors.ParseError` (strict).
+    counts : LineCounts, optional
+        Updated in place with what each line became.
+
+    Examples
+    --------
+    >>> doc = next(parse_pubtator(["1|t|Aspirin and pain", "1\\t0\\t7\\tAspirin\\tChemical\\tD001241"]))
+    >>> doc.title, doc.annotations[0].identifier
+    ('Aspirin and pain', 'D001241')
+    """
+    reject = on_reject or _raise
+    c = counts if counts is not None else LineCounts()
+    doc: Document | None = None
+    lineno = 0
+    for raw in lines:
+        lineno += 1
+        c.lines += 1
+        if isinstance(raw, bytes):
+            try:
+                line = raw.decode(encoding)
+            except UnicodeDecodeError as err:
+                c.rejected += 1
+                reject(Rejected(path, lineno, f"undecodable bytes ({err.reason} at byte {err.start})",
+                                raw.decode(encoding, "replace").rstrip("\r\n")))
+                continue
+        else:
+            line = raw
+        line = line.rstrip("\r\n")
+        if line and line[0] == "\ufeff":
+            line = line.lstrip("\ufeff")
+        if not line or line.isspace():
+            c.blank += 1
+            if doc is not None:
+                yield doc
+                doc = None
+            continue
+        if line[0] == "#":
+            c.comment += 1
+            continue
+
+        # Title / abstract: `PMID|t|text`. Checked before the tab split: text may hold tabs.
+        bar = line.find("|")
+        if 0 < bar and line[bar + 2 : bar + 3] == "|" and line[bar + 1] in "ta" and "\t" not in line[:bar]:
+            pmid = line[:bar].strip()
+            kind = line[bar + 1]
+            text = line[bar + 3 :]
+            if doc is not None and (pmid != doc.pmid or (doc.title if kind == "t" else doc.abstract) is not None):
+                # A new document starts without a blank line before it.
+                yield doc
+                doc = None
+            if doc is None:
+                doc = Document(pmid, path, lineno)
+            if kind == "t":
+                doc.title = text
+            else:
+                doc.abstract = text
+            c.text += 1
+            continue
+
+        cols = line.split("\t")
+        pmid = cols[0].strip()
+        n = len(cols)
+        if n < 3 or not pmid or " " in pmid:
+            c.rejected += 1
+            reject(Rejected(path, lineno, f"not a PubTator line ({n} tab-separated columns)", line))
+            continue
+        if doc is not None and pmid != doc.pmid:
+            if doc.title is not None or doc.abstract is not None:
+                c.rejected += 1
+                reject(Rejected(path, lineno, f"PMID {pmid} inside the block of document {doc.pmid}", line))
+                continue
+            yield doc  # annotation-only blocks may follow each other without a blank line
+            doc = None
+        if doc is None:
+            doc = Document(pmid, path, lineno)
+
+        second = cols[1].strip()
+        if second.isdigit():  # offset annotation
+            if n < 5:
+                c.rejected += 1
+                reject(Rejected(path, lineno, f"annotation with {n} columns, needs at least 5", line))
+                continue
+            end_s = cols[2].strip()
+            if not end_s.isdigit():
+                c.rejected += 1
+                reject(Rejected(path, lineno, f"non-numeric end offset {cols[2]!r}", line))
+                continue
+            start, end = int(second), int(end_s)
+            if end < start:
+                c.rejected += 1
+                reject(Rejected(path, lineno, f"end offset {end} before start {start}", line))
+                continue
+            doc.annotations.append(
+                Annotation(pmid, start, end, cols[3], cols[4].strip(), cols[5].strip() if n > 5 else "",
+                           lineno, cols[6].strip() if n > 6 else "")
+            )
+            c.annotations += 1
+            continue
+        if second.lstrip("-").isdigit():
+            c.rejected += 1
+            reject(Rejected(path, lineno, f"negative offset {second}", line))
+            continue
+
+        if n == 3 and " " in second:
+            # A relation line with a space for a tab: `PMID\tAssociation Osteoporosis\tMAPK1`.
+            rel_type, _, first_id = second.partition(" ")
+            cols = [pmid, rel_type, first_id, cols[2]]
+            second, n = rel_type, 4
+        if second in _DOC_LEVEL_TYPES and n <= 5:
+            doc.annotations.append(
+                Annotation(pmid, -1, -1, cols[3] if n > 3 else "", second, cols[2].strip(), lineno)
+            )
+            c.annotations += 1
+            continue
+        if n < 4:
+            c.rejected += 1
+            reject(Rejected(path, lineno, f"relation with {n} columns, needs 4", line))
+            continue
+        if not second:
+            c.rejected += 1
+            reject(Rejected(path, lineno, "relation with an empty type", line))
+            continue
+        doc.relations.append(
+            Relation(pmid, second, cols[2].strip(), cols[3].strip(), lineno, cols[4].strip() if n > 4 else "")
+        )
+        c.relations += 1
+    if doc is not None:
+        yield doc
+
+
+# --- files ------------------------------------------------------------------------------
+
+_SKIP_NAMES = ("readme", "license", "licence", "copying", "notice", "sources")
+
+
+def iter_input_files(paths: Iterable[str | os.PathLike]) -> Iterator[Path]:
+    """Yield the files under `paths` (folders recursively, sorted, hidden files left out).
+
+    Raises :class:`~kg.errors.InputError` for a path that does not exist.
+    """
+    seen: set[Path] = set()
+    for p in paths:
+        path = Path(p)
+        if not path.exists():
+            raise InputError(f"{path}: no such file or folder")
+        if path.is_dir():
+            found = sorted(
+                f for f in path.rglob("*")
+                if f.is_file() and not any(part.startswith(".") for part in f.relative_to(path).parts)
+            )
+        else:
+            found = [path]
+        for f in found:
+            key = f.resolve()
+            if key not in seen:
+                seen.add(key)
+                yield f
+
+
+@contextmanager
+def open_lines(path: str | os.PathLike) -> Iterator[tuple[BinaryIO, Callable[[], int]]]:
+    """Open `path` for reading lines as bytes, gunzipping when its content is gzip.
+
+    Yields the stream and a function giving the bytes consumed of the file on disk
+    (compressed bytes for gzip), for progress reports.
+    """
+    with open(path, "rb", buffering=1 << 20) as raw:
+        if raw.peek(2)[:2] == b"\x1f\x8b":
+            with gzip.GzipFile(fileobj=raw, mode="rb") as gz:
+                yield gz, raw.tell
+        else:
+            yield raw, raw.tell
+
+
+def sniff_format(path: str | os.PathLike) -> tuple[str, str]:
+    """Tell the format of a file from its first meaningful line: ``(format, why)``.
+
+    Formats: ``"pubtator"``; anything else is a file kg does not read (yet), with the reason.
+    """
+    name = Path(path).name.lower()
+    try:
+        with open_lines(path) as (fh, _):
+            head = fh.read(4096)
+    except (OSError, EOFError) as err:
+        return "unreadable", f"cannot read: {err}"
+    if not head.strip():
+        return "empty", "empty file"
+    text = head.decode("utf-8", "replace").lstrip("\ufeff \t\r\n")
+    if text.startswith("<"):
+        return "bioc-xml", "XML (BioC XML is not read by this version)"
+    if text.startswith(("{", "[")):
+        return "bioc-json", "JSON (BioC JSON is not read by this version)"
+    for line in text.splitlines():
+        line = line.strip("\ufeff\r")
+        if not line.strip() or line.startswith("#"):
+            continue
+        bar = line.find("|")
+        if 0 < bar and line[bar + 1 : bar + 3] in ("t|", "a|") and "\t" not in line[:bar]:
+            return "pubtator", "PubTator text"
+        cols = line.split("\t")
+        if cols[0] in ("PMID", "pmid"):
+            return "bulk-concepts", "PubTator bulk concept file (not read by this version)"
+        if len(cols) >= 4 and cols[0].strip() and " " not in cols[0].strip():
+            if name.startswith(_SKIP_NAMES):
+                break
+            return "pubtator", "PubTator text (annotations only)"
+        break
+    return "unknown", "not PubTator text"
+
+
+def read_pubtator(path: str | os.PathLike, **kwargs) -> Iterator[Document]:
+    """Yield the documents of one PubTator file (plain or gzip); see :func:`parse_pubtator`."""
+    with open_lines(path) as (fh, _):
+        yield from parse_pubtator(fh, path=str(path), **kwargs)
+
+
+# --- writing (for tests, fixtures and round trips) ---------------------------------------
+
+
+def format_pubtator(doc: Document) -> str:
+    """Write one document back as PubTator text, ending in a blank line."""
+    out = []
+    if doc.title is not None:
+        out.append(f"{doc.pmid}|t|{doc.title}")
+    if doc.abstract is not None:
+        out.append(f"{doc.pmid}|a|{doc.abstract}")
+    for a in doc.annotations:
+        if a.start < 0:
+            out.append(f"{a.pmid}\t{a.type}\t{a.identifier}")
+        else:
+            extra = f"\t{a.parts}" if a.parts else ""
+            out.append(f"{a.pmid}\t{a.start}\t{a.end}\t{a.text}\t{a.type}\t{a.identifier}{extra}")
+    for r in doc.relations:
+        novel = f"\t{r.novel}" if r.novel else ""
+        out.append(f"{r.pmid}\t{r.type}\t{r.id1}\t{r.id2}{novel}")
+    return "\n".join(out) + "\n\n"

@@ -198,15 +198,17 @@ def neo4j_labels(entity_type: str) -> str:
 def write_neo4j_csv(G: nx.MultiDiGraph, directory: str | os.PathLike) -> list[Path]:
     """Write neo4j-admin import CSVs into `directory` and return their paths.
 
-    ``entities.csv`` (``id:ID(Entity)``), ``articles.csv`` (``pmid:ID(Article)``),
-    ``relationships.csv`` between entities and ``mentions.csv`` (Article → Entity).
+    ``nodes_entities.csv`` (``id:ID(Entity)``), ``nodes_articles.csv`` (``pmid:ID(Article)``),
+    ``relationships_entities.csv`` between entities and ``relationships_mentions.csv``
+    (Article → Entity): the ``nodes*`` / ``relationships*`` names ``scripts/neo4j import DIR`` takes.
     Arrays are joined with :data:`ARRAY_DELIMITER`. The properties are exactly the ones
     the driver loader writes, so both paths give the same database.
     """
     d = ARRAY_DELIMITER
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    paths = [directory / n for n in ("entities.csv", "articles.csv", "relationships.csv", "mentions.csv")]
+    names = ("nodes_entities.csv", "nodes_articles.csv", "relationships_entities.csv", "relationships_mentions.csv")
+    paths = [directory / n for n in names]
     with _atomic(paths[0]) as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(["id:ID(Entity)", ":LABEL", "type", "name", "synonyms:string[]", "synonym_counts:long[]",

@@ -26,7 +26,8 @@ from .normalize import (
     relation_directed,
     variant_aliases,
 )
-from .pubtator import Document, LineCounts, Rejected, iter_input_files, open_lines, parse_pubtator, sniff_format
+from .formats import READERS, sniff_format
+from .pubtator import Document, LineCounts, Rejected, iter_input_files, open_lines
 
 __all__ = ["BuildReport", "BuildResult", "GraphBuilder", "build", "pmid_sort_key", "CO_MENTION"]
 
@@ -381,7 +382,8 @@ def build(
     )
     for path in files:
         fmt, why = sniff_format(path)
-        if fmt != "pubtator":
+        reader = READERS.get(fmt)
+        if reader is None:
             if strict and os.path.abspath(path) in explicit:
                 raise InputError(f"{path}: {why}")
             report.skipped_files.append({"path": str(path), "format": fmt, "reason": why})
@@ -390,14 +392,14 @@ def build(
         counts = LineCounts()
         docs = 0
         with open_lines(path) as (fh, position):
-            for doc in parse_pubtator(fh, path=str(path), on_reject=on_reject, counts=counts):
+            for doc in reader(fh, path=str(path), on_reject=on_reject, counts=counts):
                 builder.add(doc)
                 docs += 1
                 if progress is not None and docs % 2000 == 0:
                     progress(done + position(), total, report.documents)
         done += path.stat().st_size
         report.lines.add(counts)
-        report.files.append({"path": str(path), "lines": counts.lines, "documents": docs})
+        report.files.append({"path": str(path), "format": fmt, "lines": counts.lines, "documents": docs})
         if progress is not None:
             progress(done, total, report.documents)
     if report.documents == 0:

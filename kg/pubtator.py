@@ -34,7 +34,6 @@ __all__ = [
     "parse_pubtator",
     "read_pubtator",
     "iter_input_files",
-    "sniff_format",
     "open_lines",
     "format_pubtator",
 ]
@@ -273,9 +272,6 @@ def parse_pubtator(
 
 # --- files ------------------------------------------------------------------------------
 
-_SKIP_NAMES = ("readme", "license", "licence", "copying", "notice", "sources")
-
-
 def iter_input_files(paths: Iterable[str | os.PathLike]) -> Iterator[Path]:
     """Yield the files under `paths` (folders recursively, sorted, hidden files left out).
 
@@ -313,42 +309,6 @@ def open_lines(path: str | os.PathLike) -> Iterator[tuple[BinaryIO, Callable[[],
                 yield gz, raw.tell
         else:
             yield raw, raw.tell
-
-
-def sniff_format(path: str | os.PathLike) -> tuple[str, str]:
-    """Tell the format of a file from its first meaningful line: ``(format, why)``.
-
-    Formats: ``"pubtator"``; anything else is a file kg does not read (yet), with the reason.
-    """
-    name = Path(path).name.lower()
-    try:
-        with open_lines(path) as (fh, _):
-            head = fh.read(4096)
-    except (OSError, EOFError) as err:
-        return "unreadable", f"cannot read: {err}"
-    if not head.strip():
-        return "empty", "empty file"
-    text = head.decode("utf-8", "replace").lstrip("\ufeff \t\r\n")
-    if text.startswith("<"):
-        return "bioc-xml", "XML (BioC XML is not read by this version)"
-    if text.startswith(("{", "[")):
-        return "bioc-json", "JSON (BioC JSON is not read by this version)"
-    for line in text.splitlines():
-        line = line.strip("\ufeff\r")
-        if not line.strip() or line.startswith("#"):
-            continue
-        bar = line.find("|")
-        if 0 < bar and line[bar + 1 : bar + 3] in ("t|", "a|") and "\t" not in line[:bar]:
-            return "pubtator", "PubTator text"
-        cols = line.split("\t")
-        if cols[0] in ("PMID", "pmid"):
-            return "bulk-concepts", "PubTator bulk concept file (not read by this version)"
-        if len(cols) >= 4 and cols[0].strip() and " " not in cols[0].strip():
-            if name.startswith(_SKIP_NAMES):
-                break
-            return "pubtator", "PubTator text (annotations only)"
-        break
-    return "unknown", "not PubTator text"
 
 
 def read_pubtator(path: str | os.PathLike, **kwargs) -> Iterator[Document]:

@@ -12,7 +12,8 @@ CORPORA = ROOT.parent / "shared" / "corpora"
 
 def corpus_files():
     """Every PubTator text file of the shared corpora (by content, not name)."""
-    from kg.pubtator import iter_input_files, sniff_format
+    from kg.formats import sniff_format
+    from kg.pubtator import iter_input_files
 
     files = [f for f in iter_input_files([CORPORA]) if sniff_format(f)[0] == "pubtator"]
     assert files, f"no PubTator files found under {CORPORA}"

@@ -3,7 +3,8 @@ import gzip
 import pytest
 
 from kg.errors import ParseError
-from kg.pubtator import LineCounts, format_pubtator, parse_pubtator, read_pubtator, sniff_format
+from kg.formats import sniff_format
+from kg.pubtator import LineCounts, format_pubtator, parse_pubtator, read_pubtator
 
 from conftest import CORPORA, SEED, corpus_files
 

@@ -17,6 +17,7 @@ import networkx as nx
 
 from .errors import InputError, ParseError
 from .normalize import (
+    ENTITY_TYPES,
     _COMPOSITE,
     _curie,
     canonical_relation,
@@ -163,16 +164,23 @@ class GraphBuilder:
                 if node is None:
                     node = nodes[node_id] = _Node()
                 node.types[etype] = node.types.get(etype, 0) + 1
-                node.mentions += 1
                 node.pmids.add(pmid)
-                form = (parts[i] if len(parts) == len(ids) else ann.text).strip()
-                if form:
-                    counts = node.forms.get(form)
-                    if counts is None:
-                        counts = node.forms[form] = [0, 0]
-                    counts[0] += 1
-                    if not in_title:
-                        counts[1] += 1
+                if len(parts) == len(ids):
+                    forms = (parts[i],)
+                elif ann.start < 0:  # document-level: `form1|form2` lists every mention
+                    forms = ann.text.split("|")
+                else:
+                    forms = (ann.text,)
+                for form in forms:
+                    node.mentions += 1
+                    form = form.strip()
+                    if form:
+                        counts = node.forms.get(form)
+                        if counts is None:
+                            counts = node.forms[form] = [0, 0]
+                        counts[0] += 1
+                        if not in_title:
+                            counts[1] += 1
             if self.co_mentions:
                 doc_ids.update(ids)
             if doc.relations:
@@ -200,11 +208,27 @@ class GraphBuilder:
                 aliases.setdefault(piece.strip(), set()).update(entity_ids(piece, etype))
         by_text.setdefault(text.strip().lower(), set()).update(ids)
 
-    @staticmethod
-    def _resolve(ref: str, aliases: dict[str, set[str]], by_text: dict[str, set[str]]) -> set[str]:
+    def _resolve(self, ref: str, pmid: str, aliases: dict[str, set[str]], by_text: dict[str, set[str]]) -> set[str]:
+        """The nodes a relation id names, looked up in its document's annotations.
+
+        A typed id (``Disease|MESH:D017566``, as in PubTator3's bulk relation file and
+        BioC ``role`` infons) names its entity itself and needs no annotation.
+        """
         found = aliases.get(ref)
         if found:
             return found
+        etype, bar, ident = ref.partition("|")
+        if bar and etype in ENTITY_TYPES:
+            etype = canonical_type(etype)
+            ids = set(entity_ids(ident, etype))
+            for node_id in ids:
+                node = self.nodes.get(node_id)
+                if node is None:
+                    node = self.nodes[node_id] = _Node()
+                if node_id not in aliases:  # not annotated in this document: count its type once
+                    node.types[etype] = node.types.get(etype, 0) + 1
+                node.pmids.add(pmid)
+            return ids
         out: set[str] = set()
         for piece in ref.replace(";", "|").replace(",", "|").split("|"):
             piece = piece.strip()
@@ -224,8 +248,8 @@ class GraphBuilder:
     def _add_relation(self, doc: Document, rel, aliases, by_text) -> None:
         report = self.report
         key, known = canonical_relation(rel.type)
-        left = self._resolve(rel.id1, aliases, by_text)
-        right = self._resolve(rel.id2, aliases, by_text)
+        left = self._resolve(rel.id1, doc.pmid, aliases, by_text)
+        right = self._resolve(rel.id2, doc.pmid, aliases, by_text)
         if not left or not right:
             missing = " and ".join(repr(r) for r, s in ((rel.id1, left), (rel.id2, right)) if not s)
             reason = f"relation id {missing} matches no annotation of document {doc.pmid}"

@@ -189,3 +189,14 @@ def test_seeds_folder_is_a_meaningful_demo():
     assert report.reconciles() and not report.rejected
     assert len(report.edges_by_type) >= 4
     assert len(report.nodes_by_type) >= 5
+
+
+def test_typed_relation_ids_need_no_annotation_and_combine_with_concepts(tmp_path):
+    # relation2pubtator3 layout: PMID, type, Type|ID, Type|ID; document-level annotations list forms.
+    (tmp_path / "rel.txt").write_text("77\ttreat\tChemical|MESH:D000001\tDisease|MESH:D000002\n")
+    (tmp_path / "con.txt").write_text("77|t|t\n77\tChemical\tMESH:D000001\taspirin|Aspirin|aspirin\n")
+    G, report = kg.build(tmp_path)
+    assert report.reconciles() and not report.unresolved_relations
+    assert G.has_edge("MESH:D000001", "MESH:D000002", key="Treat")
+    assert G.nodes["MESH:D000001"]["mentions"] == 3 and G.nodes["MESH:D000001"]["name"] == "aspirin"
+    assert G.nodes["MESH:D000002"]["type"] == "Disease" and G.nodes["MESH:D000002"]["pmids"] == ["77"]

@@ -285,6 +285,46 @@ class GraphBuilder:
             if novel.lower().startswith("novel"):
                 edge.novel.add(pmid)
 
+    def merge(self, other: GraphBuilder) -> None:
+        """Add another builder's partial graph and report (from a worker process)."""
+        for node_id, theirs in other.nodes.items():
+            mine = self.nodes.get(node_id)
+            if mine is None:
+                self.nodes[node_id] = theirs
+                continue
+            for t, n in theirs.types.items():
+                mine.types[t] = mine.types.get(t, 0) + n
+            for form, (n, outside) in theirs.forms.items():
+                counts = mine.forms.setdefault(form, [0, 0])
+                counts[0] += n
+                counts[1] += outside
+            mine.mentions += theirs.mentions
+            mine.pmids |= theirs.pmids
+        for key, theirs in other.edges.items():
+            mine = self.edges.get(key)
+            if mine is None:
+                self.edges[key] = theirs
+                continue
+            mine.pmids |= theirs.pmids
+            mine.source_types |= theirs.source_types
+            mine.count += theirs.count
+            if theirs.novel is not None:
+                mine.novel = (mine.novel or set()) | theirs.novel
+        for pmid, title in other.articles.items():
+            old = self.articles.get(pmid)
+            if old is None or (len(title), title) > (len(old), old):
+                self.articles[pmid] = title
+        a, b = self.report, other.report
+        a.files += b.files
+        a.documents += b.documents
+        a.lines.add(b.lines)
+        a.annotations_in_graph += b.annotations_in_graph
+        a.mentions_without_id.update(b.mentions_without_id)
+        a.relations_in_graph += b.relations_in_graph
+        a.rejected += b.rejected
+        a.unresolved_relations += b.unresolved_relations
+        a.unknown_relation_types.update(b.unknown_relation_types)
+
     # -- finishing -----------------------------------------------------------------------
 
     def graph(self) -> nx.MultiDiGraph:
@@ -351,6 +391,45 @@ def choose_name(forms: dict[str, list[int]]) -> str | None:
 
 ProgressFn = Callable[[int, int, int], None]
 
+#: Below this many bytes of input, one process is faster than starting workers.
+PARALLEL_MIN_BYTES = 16 << 20
+
+
+def _read_files(files: list[tuple[str, str]], strict: bool, co_mentions: bool, articles: bool,
+                progress: ProgressFn | None = None, done: int = 0, total: int = 0) -> GraphBuilder:
+    """Read `files` (path, format) into one partial builder; runs in a worker or in-process."""
+    report = BuildReport()
+    builder = GraphBuilder(report, strict=strict, co_mentions=co_mentions, articles=articles)
+    on_reject = None if strict else (
+        lambda r: report.rejected.append({"path": r.path, "line": r.lineno, "reason": r.reason, "text": r.line})
+    )
+    for path, fmt in files:
+        counts = LineCounts()
+        docs = 0
+        with open_lines(path) as (fh, position):
+            for doc in READERS[fmt](fh, path=path, on_reject=on_reject, counts=counts):
+                builder.add(doc)
+                docs += 1
+                if progress is not None and docs % 2000 == 0:
+                    progress(done + position(), total, report.documents)
+        done += os.path.getsize(path)
+        report.lines.add(counts)
+        report.files.append({"path": path, "format": fmt, "lines": counts.lines, "documents": docs})
+        if progress is not None:
+            progress(done, total, report.documents)
+    return builder
+
+
+def _groups(files: list[tuple[str, str]], n: int) -> list[list[tuple[str, str]]]:
+    """Split files into about `n` groups of similar size (largest first), for workers."""
+    groups: list[list[tuple[str, str]]] = [[] for _ in range(n)]
+    sizes = [0] * n
+    for item in sorted(files, key=lambda f: -os.path.getsize(f[0])):
+        i = sizes.index(min(sizes))
+        groups[i].append(item)
+        sizes[i] += os.path.getsize(item[0])
+    return [g for g in groups if g]
+
 
 def build(
     paths: Iterable[str | os.PathLike] | str | os.PathLike,
@@ -358,6 +437,7 @@ def build(
     strict: bool = False,
     co_mentions: bool = False,
     articles: bool = True,
+    workers: int | None = None,
     progress: ProgressFn | None = None,
 ) -> BuildResult:
     """Read PubTator files, folders (recursively) and ``.gz`` files into one graph.
@@ -372,6 +452,10 @@ def build(
         Add ``Co_Mention`` edges between entities of the same document.
     articles : bool
         Keep article titles (``G.graph["articles"]``).
+    workers : int, optional
+        Processes reading files in parallel. Default: one per core when the input is
+        larger than :data:`PARALLEL_MIN_BYTES` and has several files, else 1. The graph
+        is the same whatever the number.
     progress : callable, optional
         Called as ``progress(bytes_done, bytes_total, documents)`` now and then.
 
@@ -393,44 +477,60 @@ def build(
     paths = list(paths)
     if not paths:
         raise InputError("no input paths given")
-    files = list(iter_input_files(paths))
-    if not files:
+    found = list(iter_input_files(paths))
+    if not found:
         raise InputError(f"no files found in {', '.join(map(str, paths))}")
     explicit = {os.path.abspath(p) for p in paths if os.path.isfile(p)}
-    report = BuildReport()
-    builder = GraphBuilder(report, strict=strict, co_mentions=co_mentions, articles=articles)
-    total = sum(f.stat().st_size for f in files)
-    done = 0
-    on_reject = None if strict else (
-        lambda r: report.rejected.append({"path": r.path, "line": r.lineno, "reason": r.reason, "text": r.line})
-    )
-    for path in files:
+    files: list[tuple[str, str]] = []
+    skipped = []
+    for path in found:
         fmt, why = sniff_format(path)
-        reader = READERS.get(fmt)
-        if reader is None:
-            if strict and os.path.abspath(path) in explicit:
-                raise InputError(f"{path}: {why}")
-            report.skipped_files.append({"path": str(path), "format": fmt, "reason": why})
-            done += path.stat().st_size
-            continue
-        counts = LineCounts()
-        docs = 0
-        with open_lines(path) as (fh, position):
-            for doc in reader(fh, path=str(path), on_reject=on_reject, counts=counts):
-                builder.add(doc)
-                docs += 1
-                if progress is not None and docs % 2000 == 0:
-                    progress(done + position(), total, report.documents)
-        done += path.stat().st_size
-        report.lines.add(counts)
-        report.files.append({"path": str(path), "format": fmt, "lines": counts.lines, "documents": docs})
-        if progress is not None:
-            progress(done, total, report.documents)
+        if fmt in READERS:
+            files.append((str(path), fmt))
+        elif strict and os.path.abspath(path) in explicit:
+            raise InputError(f"{path}: {why}")
+        else:
+            skipped.append({"path": str(path), "format": fmt, "reason": why})
+    total = sum(os.path.getsize(p) for p, _ in files)
+    if workers is None:
+        workers = (os.cpu_count() or 1) if total >= PARALLEL_MIN_BYTES else 1
+    workers = max(1, min(workers, len(files)))
+    if workers == 1:
+        builder = _read_files(files, strict, co_mentions, articles, progress, 0, total)
+    else:
+        builder = _read_parallel(files, workers, strict, co_mentions, articles, progress, total)
+    report = builder.report
+    report.skipped_files = skipped
     if report.documents == 0:
-        skipped = "; ".join(f"{s['path']}: {s['reason']}" for s in report.skipped_files[:5])
-        raise InputError(f"no PubTator documents found in {', '.join(map(str, paths))}"
-                         + (f" ({skipped})" if skipped else ""))
+        why = "; ".join(f"{s['path']}: {s['reason']}" for s in skipped[:5])
+        raise InputError(f"no PubTator documents found in {', '.join(map(str, paths))}" + (f" ({why})" if why else ""))
     return BuildResult(builder.graph(), report)
+
+
+def _read_parallel(files, workers, strict, co_mentions, articles, progress, total) -> GraphBuilder:
+    """Read file groups in worker processes and merge their partial graphs in file order."""
+    from concurrent.futures import ProcessPoolExecutor
+    import multiprocessing
+
+    groups = _groups(files, workers * 4 if progress is not None else workers)
+    # fork: workers start at once and need no importable __main__ (stdin, notebooks);
+    # kg holds no threads or locks while reading.
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    merged = GraphBuilder(BuildReport(), strict=strict, co_mentions=co_mentions, articles=articles)
+    done = 0
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        futures = [pool.submit(_read_files, g, strict, co_mentions, articles) for g in groups]
+        for group, future in zip(groups, futures):
+            merged.merge(future.result())
+            done += sum(os.path.getsize(p) for p, _ in group)
+            if progress is not None:
+                progress(done, total, merged.report.documents)
+    order = {p: i for i, (p, _) in enumerate(files)}
+    merged.report.files.sort(key=lambda f: order[f["path"]])
+    merged.report.rejected.sort(key=lambda r: (order[r["path"]], r["line"]))
+    merged.report.unresolved_relations.sort(key=lambda r: (order[r["path"]], r["line"]))
+    return merged
 
 
 __all__ += ["choose_name", "Rejected"]

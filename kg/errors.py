@@ -32,6 +32,9 @@ class ParseError(KgError, ValueError):
         shown = line if len(line) <= 120 else line[:117] + "..."
         super().__init__(f"{path}:{lineno}: {reason}: {shown!r}")
 
+    def __reduce__(self):  # keep path and line when raised in a worker process
+        return type(self), (self.reason, self.path, self.lineno, self.line)
+
 
 class InputError(KgError):
     """An input path that cannot be used: missing, empty, unreadable or of an unknown format."""

@@ -200,3 +200,21 @@ def test_typed_relation_ids_need_no_annotation_and_combine_with_concepts(tmp_pat
     assert G.has_edge("MESH:D000001", "MESH:D000002", key="Treat")
     assert G.nodes["MESH:D000001"]["mentions"] == 3 and G.nodes["MESH:D000001"]["name"] == "aspirin"
     assert G.nodes["MESH:D000002"]["type"] == "Disease" and G.nodes["MESH:D000002"]["pmids"] == ["77"]
+
+
+def test_worker_processes_give_the_same_graph_and_report(corpora, tmp_path):
+    paths = [corpora / "biored", corpora / "bc5cdr", corpora / "tmvar"]
+    one = kg.build(paths, workers=1)
+    two = kg.build(paths, workers=2)
+    kg.write_graph(one.graph, tmp_path / "one.json")
+    kg.write_graph(two.graph, tmp_path / "two.json")
+    assert (tmp_path / "one.json").read_bytes() == (tmp_path / "two.json").read_bytes()
+    assert one.report.to_dict() == two.report.to_dict()
+
+
+def test_strict_error_from_a_worker_keeps_file_and_line(tmp_path):
+    (tmp_path / "a.txt").write_text(SEED.read_text())
+    (tmp_path / "b.txt").write_text("1|t|T\n1\t9\t2\tx\tGene\t1\n")
+    with pytest.raises(ParseError) as err:
+        kg.build(tmp_path, strict=True, workers=2)
+    assert err.value.path.endswith("b.txt") and err.value.lineno == 2

@@ -152,32 +152,40 @@ def parse_pubtator(
     """
     reject = on_reject or _raise
     c = counts if counts is not None else LineCounts()
+    bad: dict[int, str] = {}  # line number -> why its bytes could not be decoded
+    n_lines = n_blank = n_comment = n_text = n_ann = n_rel = n_rej = 0
+
+    def sync() -> None:  # counters live in locals on the hot path; publish them at each yield
+        c.lines += n_lines
+        c.blank += n_blank
+        c.comment += n_comment
+        c.text += n_text
+        c.annotations += n_ann
+        c.relations += n_rel
+        c.rejected += n_rej
+
     doc: Document | None = None
     lineno = 0
-    for raw in lines:
+    for line in _text_lines(lines, encoding, bad):
         lineno += 1
-        c.lines += 1
-        if isinstance(raw, bytes):
-            try:
-                line = raw.decode(encoding)
-            except UnicodeDecodeError as err:
-                c.rejected += 1
-                reject(Rejected(path, lineno, f"undecodable bytes ({err.reason} at byte {err.start})",
-                                raw.decode(encoding, "replace").rstrip("\r\n")))
-                continue
-        else:
-            line = raw
+        n_lines += 1
+        if bad and lineno in bad:
+            n_rej += 1
+            reject(Rejected(path, lineno, bad.pop(lineno), line.rstrip("\r\n")))
+            continue
         line = line.rstrip("\r\n")
         if line and line[0] == "\ufeff":
             line = line.lstrip("\ufeff")
         if not line or line.isspace():
-            c.blank += 1
+            n_blank += 1
             if doc is not None:
+                sync()
+                n_lines = n_blank = n_comment = n_text = n_ann = n_rel = n_rej = 0
                 yield doc
                 doc = None
             continue
         if line[0] == "#":
-            c.comment += 1
+            n_comment += 1
             continue
 
         # Title / abstract: `PMID|t|text`. Checked before the tab split: text may hold tabs.
@@ -188,6 +196,8 @@ def parse_pubtator(
             text = line[bar + 3 :]
             if doc is not None and (pmid != doc.pmid or (doc.title if kind == "t" else doc.abstract) is not None):
                 # A new document starts without a blank line before it.
+                sync()
+                n_lines = n_blank = n_comment = n_text = n_ann = n_rel = n_rej = 0
                 yield doc
                 doc = None
             if doc is None:
@@ -196,22 +206,26 @@ def parse_pubtator(
                 doc.title = text
             else:
                 doc.abstract = text
-            c.text += 1
+            n_text += 1
             continue
 
         cols = line.split("\t")
         pmid = cols[0].strip()
         n = len(cols)
         if n < 3 or not pmid or " " in pmid:
-            c.rejected += 1
+            n_rej += 1
             reject(Rejected(path, lineno, f"not a PubTator line ({n} tab-separated columns)", line))
             continue
         if doc is not None and pmid != doc.pmid:
             if doc.title is not None or doc.abstract is not None:
-                c.rejected += 1
+                n_rej += 1
                 reject(Rejected(path, lineno, f"PMID {pmid} inside the block of document {doc.pmid}", line))
                 continue
-            yield doc  # annotation-only blocks may follow each other without a blank line
+            # annotation-only blocks may follow each other without a blank line
+            n_lines -= 1  # this line belongs to the next document's counts
+            sync()
+            n_lines, n_blank, n_comment, n_text, n_ann, n_rel, n_rej = 1, 0, 0, 0, 0, 0, 0
+            yield doc
             doc = None
         if doc is None:
             doc = Document(pmid, path, lineno)
@@ -219,27 +233,27 @@ def parse_pubtator(
         second = cols[1].strip()
         if second.isdigit():  # offset annotation
             if n < 5:
-                c.rejected += 1
+                n_rej += 1
                 reject(Rejected(path, lineno, f"annotation with {n} columns, needs at least 5", line))
                 continue
             end_s = cols[2].strip()
             if not end_s.isdigit():
-                c.rejected += 1
+                n_rej += 1
                 reject(Rejected(path, lineno, f"non-numeric end offset {cols[2]!r}", line))
                 continue
             start, end = int(second), int(end_s)
             if end < start:
-                c.rejected += 1
+                n_rej += 1
                 reject(Rejected(path, lineno, f"end offset {end} before start {start}", line))
                 continue
             doc.annotations.append(
                 Annotation(pmid, start, end, cols[3], cols[4].strip(), cols[5].strip() if n > 5 else "",
                            lineno, cols[6].strip() if n > 6 else "")
             )
-            c.annotations += 1
+            n_ann += 1
             continue
         if second.lstrip("-").isdigit():
-            c.rejected += 1
+            n_rej += 1
             reject(Rejected(path, lineno, f"negative offset {second}", line))
             continue
 
@@ -252,22 +266,67 @@ def parse_pubtator(
             doc.annotations.append(
                 Annotation(pmid, -1, -1, cols[3] if n > 3 else "", second, cols[2].strip(), lineno)
             )
-            c.annotations += 1
+            n_ann += 1
             continue
         if n < 4:
-            c.rejected += 1
+            n_rej += 1
             reject(Rejected(path, lineno, f"relation with {n} columns, needs 4", line))
             continue
         if not second:
-            c.rejected += 1
+            n_rej += 1
             reject(Rejected(path, lineno, "relation with an empty type", line))
             continue
         doc.relations.append(
             Relation(pmid, second, cols[2].strip(), cols[3].strip(), lineno, cols[4].strip() if n > 4 else "")
         )
-        c.relations += 1
+        n_rel += 1
+    sync()
     if doc is not None:
         yield doc
+
+
+_BLOCK = 1 << 20
+
+
+def _text_lines(source: Iterable[str | bytes], encoding: str, bad: dict[int, str]) -> Iterator[str]:
+    """Lines of `source` as text. A binary stream is decoded a megabyte at a time (much
+    faster than line by line); a block that fails is decoded line by line, and each line
+    that still fails is yielded replaced and its number put in `bad` with the reason."""
+    lineno = 0
+    if hasattr(source, "read"):
+        blocks = iter(lambda: source.read(_BLOCK), b"")
+        tail = b""
+        for block in blocks:
+            if tail:
+                block = tail + block
+            cut = block.rfind(b"\n")
+            if cut < 0:
+                tail = block
+                continue
+            tail = block[cut + 1 :]
+            try:
+                lines = block[:cut].decode(encoding).split("\n")
+            except UnicodeDecodeError:
+                for raw in block[:cut].split(b"\n"):
+                    lineno += 1
+                    yield _decode(raw, encoding, lineno, bad)
+                continue
+            lineno += len(lines)
+            yield from lines
+        if tail:
+            yield _decode(tail, encoding, lineno + 1, bad)
+        return
+    for raw in source:
+        lineno += 1
+        yield _decode(raw, encoding, lineno, bad) if isinstance(raw, bytes) else raw
+
+
+def _decode(raw: bytes, encoding: str, lineno: int, bad: dict[int, str]) -> str:
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError as err:
+        bad[lineno] = f"undecodable bytes ({err.reason} at byte {err.start})"
+        return raw.decode(encoding, "replace")
 
 
 # --- files ------------------------------------------------------------------------------

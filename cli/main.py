@@ -7,6 +7,7 @@ server error (:class:`kg.errors.KgError`), 2 on a usage error (Typer's own).
 from __future__ import annotations
 
 import json
+import signal
 import sys
 import time
 from collections import Counter
@@ -205,5 +206,10 @@ def load(
     _load(G, uri, user, password, database, batch_size, articles=not no_articles)
 
 
+def _terminate(signum, frame):  # SIGTERM unwinds like Ctrl-C: temporary files are removed
+    raise KeyboardInterrupt
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _terminate)
     app(prog_name="kg")

@@ -1,0 +1,88 @@
+"""Interruptions and memory: kg build never leaves a half-written graph, and streams."""
+
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+import kg
+
+from conftest import CORPORA
+
+
+def write_scaled_corpus(path, copies, source="biored/Train.PubTator"):
+    """`copies` copies of a real corpus with renumbered PMIDs (distributions stay real)."""
+    lines = (CORPORA / source).read_text(encoding="utf-8").splitlines()
+    with open(path, "w", encoding="utf-8") as out:
+        for k in range(copies):
+            shift = (k + 1) * 100_000_000
+            for line in lines:
+                cut = min((i for i in (line.find("|"), line.find("\t")) if i > 0), default=-1)
+                if cut > 0 and line[:cut].isdigit():
+                    line = str(int(line[:cut]) + shift) + line[cut:]
+                out.write(line + "\n")
+    return path
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interrupted_build_keeps_the_previous_graph(tmp_path, sig):
+    corpus = write_scaled_corpus(tmp_path / "big.pubtator", 40)  # ~60 MB, several seconds
+    out = tmp_path / "graph.json"
+    good = kg.build(CORPORA / "biored" / "Dev.PubTator").graph
+    kg.write_graph(good, out)
+    before = out.read_bytes()
+    proc = subprocess.Popen([shutil.which("kg"), "build", str(corpus), "-o", str(out), "--workers", "1"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(1.5)
+    assert proc.poll() is None, "the build finished before it could be interrupted; use a bigger corpus"
+    proc.send_signal(sig)
+    proc.communicate(timeout=120)
+    assert proc.returncode != 0
+    assert out.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.pubtator", "graph.json"]
+
+
+def test_interrupt_while_writing_removes_the_temporary_file(tmp_path, monkeypatch):
+    import json
+
+    G = kg.build(CORPORA / "biored" / "Dev.PubTator").graph
+    calls = {"n": 0}
+    real_dump = json.dump
+
+    def dump_then_interrupt(*args, **kwargs):
+        calls["n"] += 1
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(json, "dump", dump_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        kg.write_graph(G, tmp_path / "g.json")
+    assert calls["n"] == 1 and list(tmp_path.iterdir()) == []
+    monkeypatch.setattr(json, "dump", real_dump)
+
+
+def test_build_streams_under_a_hard_memory_limit(tmp_path):
+    """~1.5 million lines (≈ 230 MB) built in a process limited to far less memory than
+    reading the file into memory would take (the split lines alone need several GB)."""
+    corpus = write_scaled_corpus(tmp_path / "big.pubtator", 150)
+    size = corpus.stat().st_size
+    n_lines = sum(1 for _ in open(corpus, "rb"))
+    assert n_lines > 1_400_000
+    limit = 900 << 20  # address space, bytes
+    code = (
+        "import resource, sys, kg\n"
+        f"resource.setrlimit(resource.RLIMIT_AS, ({limit}, {limit}))\n"
+        f"r = kg.build({str(corpus)!r}, workers=1, articles=False)\n"
+        "assert r.report.reconciles()\n"
+        "print(r.report.lines.lines, r.graph.number_of_nodes(), "
+        "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    lines, nodes, maxrss_kb = map(int, proc.stdout.split())
+    assert lines == n_lines
+    assert maxrss_kb * 1024 < size  # peak memory below the size of the input file itself

@@ -32,10 +32,14 @@ def _fail(err: Exception) -> typer.Exit:
 
 
 class _Progress:
-    """A progress bar on stderr, shown only on a terminal and only once work passes a second."""
+    """A progress bar on stderr, shown only on a terminal and only once work passes a second.
 
-    def __init__(self, description: str) -> None:
+    `unit` is "bytes" (reading files) or "rows" (loading Neo4j).
+    """
+
+    def __init__(self, description: str, unit: str = "bytes") -> None:
         self.description = description
+        self.unit = unit
         self.started = time.monotonic()
         self.bar = None
         self.task = None
@@ -45,12 +49,15 @@ class _Progress:
             if not sys.stderr.isatty() or time.monotonic() - self.started < 1.0:
                 return
             from rich.console import Console
-            from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn,
+            from rich.progress import (BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn,
                                        TimeRemainingColumn, TransferSpeedColumn)
 
-            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
-                                TransferSpeedColumn(), TextColumn("{task.fields[docs]:,} docs"),
-                                TimeRemainingColumn(), console=Console(stderr=True), transient=True)
+            if self.unit == "bytes":
+                columns = [DownloadColumn(), TransferSpeedColumn(), TextColumn("{task.fields[docs]:,} docs")]
+            else:
+                columns = [MofNCompleteColumn(), TextColumn(self.unit)]
+            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), *columns, TimeRemainingColumn(),
+                                console=Console(stderr=True), transient=True)
             self.bar.start()
             self.task = self.bar.add_task(self.description, total=total, docs=0)
         self.bar.update(self.task, completed=done, docs=documents)
@@ -176,7 +183,7 @@ def _load(G, uri: str, user: str, password: Optional[str], database: str, batch_
           articles: bool = True) -> None:
     from kg.neo4j import load_graph
 
-    progress = _Progress("loading")
+    progress = _Progress("loading", unit="rows")
     try:
         summary = load_graph(G, uri=uri, auth=(user, password or "kgpassword"), database=database,
                              batch_size=batch_size, articles=articles, progress=progress)

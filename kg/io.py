@@ -192,7 +192,7 @@ def write_kgx(G: nx.MultiDiGraph, directory: str | os.PathLike) -> tuple[Path, P
 
 def neo4j_labels(entity_type: str) -> str:
     """The labels of an entity node: ``Entity`` plus its type made safe as a label."""
-    return "Entity;" + safe_name(entity_type)
+    return "Entity" + ARRAY_DELIMITER + safe_name(entity_type)  # neo4j-admin splits :LABEL on it too
 
 
 def write_neo4j_csv(G: nx.MultiDiGraph, directory: str | os.PathLike) -> list[Path]:

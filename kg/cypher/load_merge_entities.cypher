@@ -1,0 +1,14 @@
+// Loader, step 2 of an entity batch: write the merged rows (new or changed only).
+// `{label}` is filled in by kg.neo4j after validation (^[A-Za-z][A-Za-z0-9_]*$);
+// every value is a parameter. A null value removes the property, as an empty field
+// does in neo4j-admin import.
+UNWIND $rows AS row
+MERGE (n:Entity {id: row.id})
+SET n:`{label}`,
+    n.type = row.type,
+    n.name = row.name,
+    n.synonyms = row.synonyms,
+    n.synonym_counts = row.synonym_counts,
+    n.mentions = row.mentions,
+    n.pmids = row.pmids
+RETURN count(n) AS written

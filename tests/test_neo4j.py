@@ -1,0 +1,500 @@
+"""kg.neo4j against a real Neo4j 5 server (see tests/neo4j_support.py for the set-up).
+
+Run with a server: ``scripts/neo4j start`` then ``python -m pytest tests/test_neo4j.py``;
+``KG_REQUIRE_NEO4J=1`` turns "no server" from a skip into a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import networkx as nx
+import pytest
+from neo4j_support import (  # noqa: F401 - fixtures are used by name
+    CORPORA,
+    NEO4J_AUTH,
+    NEO4J_DATABASE,
+    NEO4J_URI,
+    REPO,
+    clear_database,
+    counts,
+    dump,
+    empty_db,
+    example_params,
+    expected_dump,
+    neo4j_driver,
+    query,
+    require_server,
+)
+
+import kg
+from kg.errors import Neo4jError
+from kg.io import ARRAY_DELIMITER
+from kg.neo4j import (CYPHER_DIR, LoadSummary, _query, cypher_name, load_graph, load_query, merge_entity,
+                      merge_relationship, schema_statements)
+
+SEED = REPO / "seeds" / "PMID39937001.pubtator"
+BC5CDR_TRAIN = CORPORA / "bc5cdr" / "CDR_TrainingSet.PubTator.txt"
+BC5CDR_DEV = CORPORA / "bc5cdr" / "CDR_DevelopmentSet.PubTator.txt"
+BIORED = CORPORA / "biored"
+EXAMPLES = sorted(CYPHER_DIR.glob("example_*.cypher"))
+
+
+def load(G, **kwargs) -> LoadSummary:
+    return load_graph(G, uri=NEO4J_URI, auth=NEO4J_AUTH, database=NEO4J_DATABASE, **kwargs)
+
+
+def need(path: Path) -> Path:
+    if not path.exists():
+        pytest.skip(f"shared corpus {path} not present")
+    return path
+
+
+@pytest.fixture(scope="module")
+def seed_graph() -> nx.MultiDiGraph:
+    return kg.build(SEED).graph
+
+
+@pytest.fixture(scope="module")
+def corpus_graph() -> nx.MultiDiGraph:
+    """Seeds + BioRED + BC5CDR Training: the graph the example queries run against."""
+    return kg.build([REPO / "seeds", need(BIORED), need(BC5CDR_TRAIN)]).graph
+
+
+def kg_command() -> list[str]:
+    exe = shutil.which("kg")
+    return [exe] if exe else [sys.executable, "-m", "cli"]
+
+
+# -- without a server ----------------------------------------------------------------------
+
+
+def test_cypher_files_are_shipped_and_parameterized():
+    assert len(EXAMPLES) >= 8, EXAMPLES
+    assert [s.split()[1] for s in schema_statements()] == ["CONSTRAINT", "CONSTRAINT", "FULLTEXT"]
+    assert all("IF NOT EXISTS" in s and "ASSERT" not in s for s in schema_statements())
+    for path in EXAMPLES:
+        text = path.read_text(encoding="utf-8")
+        assert text.startswith("//"), path
+        assert "$" in text or "No parameters" in text, path
+    link = REPO / "cypher"
+    assert link.is_symlink() and link.resolve() == CYPHER_DIR.resolve()
+
+
+@pytest.mark.parametrize("bad", ["a`b", "Gene`) DETACH DELETE n //", "", "1abc", None, "é"])
+def test_placeholders_refuse_unvalidated_names(bad):
+    with pytest.raises(Neo4jError):
+        _query("load_merge_entities", label=bad)
+    with pytest.raises(Neo4jError):
+        _query("load_merge_relationships", rel_type=bad)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Disease", "Disease"), ("x`]->() DETACH DELETE n //", "x_DETACH_DELETE_n"), ("`", "Unknown"),
+    ("12", "T_12"), ("Gène", "G_ne"),
+])
+def test_cypher_name(text, expected):
+    assert cypher_name(text) == expected
+    assert f"`{expected}`" in _query("load_merge_entities", label=cypher_name(text))
+
+
+def test_merge_rules():
+    old = {"type": "Disease", "name": "Lupus", "synonyms": ["SLE", "Lupus"], "synonym_counts": [3, 1],
+           "mentions": 4, "pmids": ["9", "10"]}
+    assert merge_entity(old, dict(old)) == old
+    assert merge_entity(old, dict(old, pmids=["10"], mentions=99)) == old  # reload: unchanged
+    new = {"type": "Gene", "name": "lupus", "synonyms": ["lupus", "Lupus"], "synonym_counts": [2, 2],
+           "mentions": 4, "pmids": ["100", "9"]}
+    m = merge_entity(old, new)  # new corpus (partly overlapping: counts are added in full)
+    assert m["pmids"] == ["9", "10", "100"] and m["mentions"] == 8 and m["type"] == "Disease"
+    assert list(zip(m["synonyms"], m["synonym_counts"])) == [("Lupus", 3), ("SLE", 3), ("lupus", 2)]
+    assert m["name"] == "Lupus"
+    assert merge_entity(None, dict(new, synonyms=[], synonym_counts=[]))["synonyms"] is None
+    r = merge_relationship({"pmids": ["PMC9", "10"], "source_types": ["b"]}, {"pmids": ["2", "10"], "source_types": ["a"]})
+    assert r == {"pmids": ["2", "10", "PMC9"], "count": 3, "source_types": ["a", "b"]}
+
+
+def test_not_a_bolt_uri():
+    with pytest.raises(Neo4jError, match="http://127.0.0.1:7474"):
+        load_graph(nx.MultiDiGraph(), uri="http://127.0.0.1:7474")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_unreachable_server_is_one_clear_error():
+    uri = f"bolt://127.0.0.1:{_free_port()}"
+    with pytest.raises(Neo4jError) as info:
+        load_graph(kg.build(SEED).graph, uri=uri)
+    message = str(info.value)
+    assert uri in message and "no Neo4j server answers" in message and "\n" not in message
+
+
+def test_kg_load_unreachable_exits_1_with_one_line(tmp_path):
+    graph = tmp_path / "g.json"
+    kg.write_graph(kg.build(SEED).graph, graph)
+    uri = "bolt://127.0.0.1:1"
+    proc = subprocess.run([*kg_command(), "load", str(graph), "--uri", uri], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "NO_COLOR": "1"})
+    assert proc.returncode == 1, proc
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and uri in lines[0] and "Traceback" not in proc.stderr, proc.stderr
+
+
+# -- with a server --------------------------------------------------------------------------
+
+@pytest.mark.neo4j
+def test_seed_association(empty_db, seed_graph):
+    summary = load(seed_graph)
+    rows = query(empty_db, "MATCH (d:Disease {id:'MESH:D008180'})-[r]-(g:Gene {id:'NCBIGene:9970'}) RETURN r.pmids AS pmids")
+    assert rows == [{"pmids": ["39937001"]}]
+    assert summary.nodes_created == seed_graph.number_of_nodes() + len(seed_graph.graph["articles"])
+    assert summary.nodes_updated == summary.relationships_updated == 0
+    assert str(summary).count("\n") <= 2 and NEO4J_URI in str(summary)
+
+
+@pytest.mark.neo4j
+def test_counts_and_properties_equal_the_graph(empty_db, corpus_graph):
+    G = corpus_graph
+    seen = []
+    summary = load(G, batch_size=1000, progress=lambda done, total, docs: seen.append((done, total, docs)))
+    expected = counts(G)
+    labels = Counter()
+    for r in query(empty_db, "MATCH (n:Entity) UNWIND labels(n) AS l WITH l WHERE l <> 'Entity' RETURN l, count(*) AS c"):
+        labels[r["l"]] = r["c"]
+    assert labels == expected["labels"]
+    rels = Counter({r["t"]: r["c"] for r in query(empty_db, "MATCH (:Entity)-[r]->(:Entity) RETURN type(r) AS t, count(*) AS c")})
+    assert rels == expected["relationships"]
+    assert query(empty_db, "MATCH (a:Article) RETURN count(a) AS c")[0]["c"] == expected["articles"]["Article"]
+    assert query(empty_db, "MATCH (:Article)-[m:MENTIONS]->(:Entity) RETURN count(m) AS c")[0]["c"] == \
+        expected["mentions"]["MENTIONS"]
+    assert dump(empty_db) == expected_dump(G)  # every property of every node and relationship
+    total = G.number_of_nodes() + G.number_of_edges() + sum(expected["articles"].values()) + \
+        sum(expected["mentions"].values())
+    assert summary.rows == total and seen[-1] == (total, total, 0) and len(seen) > 10
+    assert summary.nodes_created == G.number_of_nodes() + len(G.graph["articles"])
+    assert summary.relationships_created == G.number_of_edges() + expected["mentions"]["MENTIONS"]
+
+
+@pytest.mark.neo4j
+def test_loading_twice_changes_nothing(empty_db, corpus_graph):
+    load(corpus_graph)
+    before = dump(empty_db)
+    again = load(corpus_graph, batch_size=777)
+    assert (again.nodes_created, again.nodes_updated, again.relationships_created, again.relationships_updated) == (0, 0, 0, 0)
+    assert dump(empty_db) == before
+
+
+@pytest.mark.neo4j
+def test_without_articles(empty_db, seed_graph):
+    summary = load(seed_graph, articles=False)
+    assert summary.articles == 0
+    assert query(empty_db, "MATCH (a:Article) RETURN count(a) AS c") == [{"c": 0}]
+    assert query(empty_db, "MATCH ()-[m:MENTIONS]->() RETURN count(m) AS c") == [{"c": 0}]
+    assert dump(empty_db) == expected_dump(seed_graph, articles=False)
+
+
+def _semantic(snapshot):
+    nodes = {k: (labels, {p: v for p, v in props.items() if p not in ("name", "type")})
+             for k, (labels, props) in snapshot["nodes"].items()}
+    return nodes, snapshot["relationships"]
+
+
+@pytest.mark.neo4j
+def test_training_then_development_equals_both_at_once(empty_db):
+    train, dev = need(BC5CDR_TRAIN), need(BC5CDR_DEV)
+    load(kg.build(train).graph)
+    second = load(kg.build(dev).graph)
+    assert second.nodes_updated > 0 and second.relationships_created > 0  # the corpora share entities
+    incremental = dump(empty_db)
+    clear_database(empty_db)
+    both = kg.build([train, dev]).graph
+    load(both)
+    at_once = dump(empty_db)
+    assert at_once == expected_dump(both)
+    entity = lambda snap: {k for k in snap["nodes"] if not k.startswith("Article:")}  # noqa: E731
+    assert entity(incremental) == entity(at_once)
+    rel_pmids = lambda snap: sorted((s, t, e, dict(p).get("pmids")) for s, t, e, p in snap["relationships"])  # noqa: E731
+    assert rel_pmids(incremental) == rel_pmids(at_once)
+    node_pmids = lambda snap: {k: v[1].get("pmids") for k, v in snap["nodes"].items()}  # noqa: E731
+    assert node_pmids(incremental) == node_pmids(at_once)
+    # disjoint corpora: mentions, synonyms and counts add up exactly; name and type may
+    # differ only where the builder's tie-breaks use what the database does not keep
+    assert _semantic(incremental) == _semantic(at_once)
+    differ = [k for k in at_once["nodes"] if incremental["nodes"][k] != at_once["nodes"][k]]
+    assert len(differ) <= len(at_once["nodes"]) // 100, differ[:20]
+
+
+@pytest.mark.neo4j
+def test_hostile_graph_loads_as_data(empty_db):
+    nasty_type = "x`]->() DETACH DELETE n //"
+    nasty_rel = "x`]->() DETACH DELETE n //"
+    big = "ß\\'\"`" * 20_000  # 100 kB
+    G = nx.MultiDiGraph()
+    G.graph["articles"] = {"1'}) DETACH DELETE a //": "Title with \"quotes\", back\\slash and `ticks`", "2": ""}
+    G.add_node("MESH:D1') DETACH DELETE n //", type=nasty_type, name=big,
+               synonyms={"a\"b": 3, "c\\d": 2, "`e`": 1, "😀 ünï": 1}, mentions=7,
+               pmids=["1'}) DETACH DELETE a //", "2"])
+    G.add_node("X:`}", type="Gene", name="$rows {id: 1}", synonyms={}, mentions=0, pmids=[])
+    G.add_edge("MESH:D1') DETACH DELETE n //", "X:`}", key=nasty_rel, pmids=["2", "1'}) DETACH DELETE a //"],
+               count=2, mentions=2, source_types=["t'`\""])
+    G.add_edge("X:`}", "MESH:D1') DETACH DELETE n //", key="Association", pmids=["2"], count=1, mentions=1,
+               source_types=[])
+    query(empty_db, "CREATE (:Sentinel {id: 'keep me'})-[:KEEP]->(:Sentinel {id: 'me too'})")
+    load(G)
+    load(G)
+    snapshot = dump(empty_db)
+    assert query(empty_db, "MATCH (s:Sentinel)-[:KEEP]->(:Sentinel) RETURN s.id AS n") == [{"n": "keep me"}]
+    node = snapshot["nodes"]["MESH:D1') DETACH DELETE n //"]
+    assert node[0] == ("Entity", "x_DETACH_DELETE_n")
+    assert node[1]["name"] == big and node[1]["type"] == nasty_type
+    assert node[1]["synonyms"] == ["a\"b", "c\\d", "`e`", "😀 ünï"] and node[1]["synonym_counts"] == [3, 2, 1, 1]
+    types = {t for _, t, _, _ in snapshot["relationships"]}
+    assert types == {"X_DETACH_DELETE_N", "ASSOCIATION", "MENTIONS", "KEEP"}
+    assert snapshot["nodes"]["Article:2"] == (("Article",), {"pmid": "2"})
+    expected = expected_dump(G)
+    entities = {k: v for k, v in snapshot["nodes"].items() if v[0] != ("Sentinel",)}
+    assert entities == expected["nodes"]
+    assert [r for r in snapshot["relationships"] if r[1] != "KEEP"] == expected["relationships"]
+    hits = query(empty_db, "CALL db.index.fulltext.queryNodes('entity_names', $q) YIELD node RETURN node.id AS id",
+                 q='"ünï"')
+    assert hits == [{"id": "MESH:D1') DETACH DELETE n //"}]
+
+
+@pytest.mark.neo4j
+def test_wrong_password(neo4j_driver, seed_graph):
+    with pytest.raises(Neo4jError) as info:
+        load_graph(seed_graph, uri=NEO4J_URI, auth=(NEO4J_AUTH[0], NEO4J_AUTH[1] + "-wrong"), database=NEO4J_DATABASE)
+    message = str(info.value)
+    assert NEO4J_URI in message and "authentication failed" in message and "\n" not in message
+
+
+@pytest.mark.neo4j
+def test_unknown_database(neo4j_driver, seed_graph):
+    with pytest.raises(Neo4jError) as info:
+        load_graph(seed_graph, uri=NEO4J_URI, auth=NEO4J_AUTH, database="nosuchdatabase")
+    message = str(info.value)
+    assert NEO4J_URI in message and "'nosuchdatabase' does not exist" in message and "\n" not in message
+
+
+@pytest.mark.neo4j
+def test_kg_load_unknown_database_exits_1(neo4j_driver, tmp_path):
+    graph = tmp_path / "g.json"
+    kg.write_graph(kg.build(SEED).graph, graph)
+    env = {**os.environ, "NEO4J_PASSWORD": NEO4J_AUTH[1], "NEO4J_USER": NEO4J_AUTH[0], "NO_COLOR": "1"}
+    proc = subprocess.run([*kg_command(), "load", str(graph), "--uri", NEO4J_URI, "--database", "nosuchdatabase"],
+                          capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode == 1, proc
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and NEO4J_URI in lines[0] and "nosuchdatabase" in lines[0], proc.stderr
+
+
+@pytest.mark.neo4j
+def test_cli_build_with_neo4j(empty_db, tmp_path, seed_graph):
+    env = {**os.environ, "NEO4J_PASSWORD": NEO4J_AUTH[1], "NEO4J_USER": NEO4J_AUTH[0],
+           "NEO4J_DATABASE": NEO4J_DATABASE, "NO_COLOR": "1"}
+    out = tmp_path / "graph.json"
+    proc = subprocess.run([*kg_command(), "build", str(REPO / "seeds"), "-o", str(out), "--neo4j", NEO4J_URI],
+                          capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "created" in proc.stdout and "rows/s" in proc.stdout
+    rows = query(empty_db, "MATCH (d:Disease {id:'MESH:D008180'})-[r]-(g:Gene {id:'NCBIGene:9970'}) RETURN r.pmids AS p")
+    assert {"p": ["39937001"]} in rows
+    assert dump(empty_db) == expected_dump(kg.read_graph(out))
+
+
+# -- the example queries ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def examples_db(neo4j_driver, corpus_graph):
+    """The database holding exactly `corpus_graph` (reloaded if another test emptied it)."""
+    expected = expected_dump(corpus_graph)
+    size = (len(expected["nodes"]), len(expected["relationships"]))
+    state = {}
+
+    def ensure():
+        now = query(neo4j_driver, "MATCH (n) RETURN count(n) AS n")[0]["n"], \
+            query(neo4j_driver, "MATCH ()-[r]->() RETURN count(r) AS r")[0]["r"]
+        if now != size or not state:
+            clear_database(neo4j_driver)
+            load(corpus_graph)
+            state["loaded"] = True
+        return neo4j_driver
+
+    return ensure
+
+
+def _nondirected(G):
+    H = nx.Graph()
+    for u, v, k in G.edges(keys=True):
+        if k != "Co_Mention":
+            H.add_edge(u, v)
+    return H
+
+
+def _check_most_studied(rows, G, params):
+    expected = sorted(((-len(a["pmids"]), -a["mentions"], n) for n, a in G.nodes(data=True)
+                       if a["type"] == params["type"]))[: params["limit"]]
+    assert [r["id"] for r in rows] == [n for _, _, n in expected]
+    assert rows[0]["articles"] == -expected[0][0]
+
+
+def _check_disease_associations(rows, G, params):
+    d = params["disease"]
+    assert {"id": "NCBIGene:9970", "relation": "ASSOCIATION", "pmids": ["39937001"]}.items() <= next(
+        r for r in rows if r["id"] == "NCBIGene:9970").items()
+    expected = sum(1 for u, v, k in G.edges(keys=True) if d in (u, v) and k != "Co_Mention")
+    assert len(rows) == expected
+
+
+def _check_chemicals(rows, G, params):
+    assert {"chemical": "MESH:D008750", "name": "alpha-methyldopa", "relation": "CID", "articles": 2,
+            "pmids": ["227508", "15145918"]} in rows
+    d = params["disease"]
+    expected = sum(1 for u, v, k in G.edges(keys=True) if d in (u, v) and k in ("Treat", "Cause", "CID")
+                   and G.nodes[v if u == d else u]["type"] == "Chemical")
+    assert len(rows) == expected and {r["relation"] for r in rows} <= {"TREAT", "CAUSE", "CID"}
+
+
+def _check_edge_evidence(rows, G, params):
+    assert rows == [{"source": G.nodes["MESH:D008180"]["name"], "relation": "ASSOCIATION",
+                     "target": "Chimeric antigen receptor", "pmid": "39937001",
+                     "title": "Targeted Cellular Treatment of Systemic Lupus Erythematosus."}]
+
+
+def _check_shortest_path(rows, G, params):
+    H = _nondirected(G)
+    assert len(rows) == 1
+    assert rows[0]["hops"] == nx.shortest_path_length(H, params["source"], params["target"]) >= 2
+    for hop in rows[0]["evidence"]:
+        keys = [k for k in G[hop["from"]][hop["to"]] if k.upper() == hop["relation"]]
+        assert keys and G[hop["from"]][hop["to"]][keys[0]]["pmids"] == hop["pmids"] != []
+
+
+def _check_neighbourhood(rows, G, params):
+    e = params["entity"]
+    by_type = Counter(G.nodes[n]["type"] for n in nx.Graph(G.to_undirected())[e])
+    assert {r["type"]: r["neighbours"] for r in rows} == dict(by_type)
+    gene = next(r for r in rows if r["type"] == "Gene")
+    assert "NCBIGene:9970 Chimeric antigen receptor" in gene["top"] or len(gene["top"]) == 10
+
+
+def _check_name_search(rows, G, params):
+    assert rows[0]["id"] == "MESH:D008180" and rows[0]["type"] == "Disease"
+    assert {r["id"] for r in rows} >= {"MESH:D008180", "MESH:D008181"}
+
+
+def _check_counts(rows, G, params):
+    expected = counts(G)
+    got = {(r["kind"], r["type"]): r["count"] for r in rows}
+    want = {("entity", t): c for t, c in Counter(a["type"] for _, a in G.nodes(data=True)).items()}
+    want |= {("relationship", t): c for t, c in expected["relationships"].items()}
+    want |= {("article", "Article"): expected["articles"]["Article"],
+             ("relationship", "MENTIONS"): expected["mentions"]["MENTIONS"]}
+    assert got == want
+
+
+def _check_articles_both(rows, G, params):
+    titles = G.graph["articles"]
+    both = set(G.nodes[params["first"]]["pmids"]) & set(G.nodes[params["second"]]["pmids"])
+    assert {r["pmid"] for r in rows} == both and "227508" in both
+    assert all(r["title"] == titles[r["pmid"]] for r in rows)
+
+
+CHECKS = {
+    "example_most_studied_entities": _check_most_studied,
+    "example_disease_associations": _check_disease_associations,
+    "example_chemicals_for_disease": _check_chemicals,
+    "example_edge_evidence": _check_edge_evidence,
+    "example_shortest_path": _check_shortest_path,
+    "example_neighbourhood_by_type": _check_neighbourhood,
+    "example_name_search": _check_name_search,
+    "example_counts_by_type": _check_counts,
+    "example_articles_mentioning_both": _check_articles_both,
+}
+
+
+def test_every_example_has_a_check():
+    assert sorted(p.stem for p in EXAMPLES) == sorted(CHECKS)
+
+
+@pytest.mark.neo4j
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_example_query(examples_db, corpus_graph, path):
+    driver = examples_db()
+    text = path.read_text(encoding="utf-8")  # as pasted into the Browser, comments included
+    params = example_params(driver, text)
+    rows = query(driver, text, **params)
+    assert rows, f"{path.name} returned nothing for {params}"
+    CHECKS[path.stem](rows, corpus_graph, params)
+
+
+@pytest.mark.neo4j
+def test_full_text_index_covers_synonyms(examples_db):
+    driver = examples_db()
+    rows = query(driver, load_query("example_name_search"), query="SLE")
+    assert "MESH:D008180" in [r["id"] for r in rows]  # "SLE" is a synonym, not the name
+
+
+# -- the bulk path: neo4j-admin import of the exported CSV ------------------------------------
+
+BULK_BOLT = int(os.environ.get("KG_TEST_BULK_BOLT_PORT", "7688"))
+BULK_HTTP = int(os.environ.get("KG_TEST_BULK_HTTP_PORT", "7475"))
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(1)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.mark.neo4j
+def test_bulk_import_equals_driver_load(empty_db, corpus_graph, tmp_path_factory):
+    script = REPO / "scripts" / "neo4j"
+    if not script.exists():
+        require_server(f"{script} is missing")
+    for port in (BULK_BOLT, BULK_HTTP):
+        if _port_open(port):
+            pytest.fail(f"port {port} is taken; the bulk test starts its own Neo4j there "
+                        "(KG_TEST_BULK_BOLT_PORT / KG_TEST_BULK_HTTP_PORT)")
+    tmp = tmp_path_factory.mktemp("bulk")
+    graph, csv_dir = tmp / "graph.json", tmp / "csv"
+    kg.write_graph(corpus_graph, graph)
+    proc = subprocess.run([*kg_command(), "export", str(graph), "--format", "neo4j-csv", "-o", str(csv_dir)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    env = {**os.environ, "KG_NEO4J_HOME": str(tmp / "home"), "KG_NEO4J_BOLT_PORT": str(BULK_BOLT),
+           "KG_NEO4J_HTTP_PORT": str(BULK_HTTP), "KG_NEO4J_HEAP": os.environ.get("KG_TEST_BULK_HEAP", "512m"),
+           "NEO4J_PASSWORD": NEO4J_AUTH[1]}
+    try:
+        # no --array-delimiter: the script's default must match kg's export
+        proc = subprocess.run(["bash", str(script), "import", str(csv_dir)],
+                              capture_output=True, text=True, timeout=900, env=env)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        from neo4j import GraphDatabase
+
+        with GraphDatabase.driver(f"bolt://127.0.0.1:{BULK_BOLT}", auth=NEO4J_AUTH) as bulk:
+            imported = dump(bulk)
+    finally:
+        subprocess.run(["bash", str(script), "stop"], capture_output=True, text=True, timeout=300, env=env)
+    load(corpus_graph)
+    loaded = dump(empty_db)
+    assert imported["nodes"].keys() == loaded["nodes"].keys()
+    wrong = [(k, imported["nodes"][k][1], loaded["nodes"][k][1]) for k in loaded["nodes"]
+             if imported["nodes"][k][1] != loaded["nodes"][k][1]]
+    assert not wrong, f"{len(wrong)} nodes have other properties, e.g. {wrong[:3]}"
+    assert imported["relationships"] == loaded["relationships"]
+    labels = Counter((imported["nodes"][k][0], loaded["nodes"][k][0]) for k in loaded["nodes"]
+                     if imported["nodes"][k][0] != loaded["nodes"][k][0])
+    assert not labels, ("labels differ (imported, loaded): " + str(labels.most_common(3)) +
+                        "; neo4j-admin splits :LABEL on the --array-delimiter too")

@@ -213,6 +213,11 @@ def load(
     _load(G, uri, user, password, database, batch_size, articles=not no_articles)
 
 
+from cli import views  # noqa: E402  (after the core commands, so they list first)
+
+views.register(app)
+
+
 def _terminate(signum, frame):  # SIGTERM unwinds like Ctrl-C: temporary files are removed
     raise KeyboardInterrupt
 

@@ -3,6 +3,8 @@
 from .build import BuildReport, BuildResult, build
 from .errors import InputError, KgError, Neo4jError, ParseError
 from .io import read_graph, write_graph, export_graph
+from .analysis import communities, evidence, find, neighbors, paths, project, resolve, subgraph, to_dataframes, top
+from .view import write_plot, write_view
 
 __version__ = "0.1.0"
 
@@ -14,6 +16,18 @@ __all__ = [
     "write_graph",
     "export_graph",
     "to_neo4j",
+    "find",
+    "resolve",
+    "neighbors",
+    "evidence",
+    "subgraph",
+    "paths",
+    "top",
+    "communities",
+    "project",
+    "to_dataframes",
+    "write_view",
+    "write_plot",
     "KgError",
     "ParseError",
     "InputError",

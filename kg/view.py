@@ -1,0 +1,570 @@
+"""Pictures of the graph: an interactive HTML page and a summary PNG for reports.
+
+:func:`write_view` writes one self-contained HTML file: the network library
+(vis-network, vendored in ``kg/static/``, see its README for version and licence) and the
+data are inside the page, so it opens offline, from an e-mail attachment or a shared
+folder, with no server and no CDN. :func:`write_plot` draws counts and distributions with
+matplotlib (optional: ``pip install matplotlib``).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import os
+from collections import Counter
+from collections.abc import Iterable
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import NamedTuple
+
+import networkx as nx
+
+from .analysis import _articles, _projection, _types, resolve, subgraph
+from .build import pmid_sort_key
+from .io import _atomic
+from .normalize import relation_directed
+
+__all__ = ["write_view", "write_plot", "ViewSummary", "TYPE_COLORS", "RELATION_COLORS", "PUBMED_URL"]
+
+#: Where a PMID links to: ``PUBMED_URL.format(pmid=...)``.
+PUBMED_URL = "https://pubmed.ncbi.nlm.nih.gov/{pmid}/"
+
+#: Node colour by entity type (Tableau 10); other types take :data:`OTHER_COLORS` in turn.
+TYPE_COLORS = {
+    "Disease": "#e15759",
+    "Gene": "#4e79a7",
+    "Chemical": "#59a14f",
+    "Variant": "#b07aa1",
+    "Species": "#f28e2b",
+    "CellLine": "#76b7b2",
+}
+OTHER_COLORS = ("#9c755f", "#edc948", "#ff9da7", "#bab0ac")
+
+#: Edge colour by relation type (the relation with the most articles colours a link).
+RELATION_COLORS = {
+    "Association": "#9a9a9a",
+    "Positive_Correlation": "#3a923a",
+    "Negative_Correlation": "#c03d3e",
+    "Bind": "#3c6e9f",
+    "Cotreatment": "#17becf",
+    "Comparison": "#b8860b",
+    "Drug_Interaction": "#d62798",
+    "Conversion": "#6b6ecf",
+    "CID": "#e07b00",
+    "Cause": "#e07b00",
+    "Treat": "#1b9e9e",
+    "Prevent": "#1b9e9e",
+    "Inhibit": "#8b5ca8",
+    "Stimulate": "#8b5ca8",
+    "Co_Mention": "#cccccc",
+}
+OTHER_RELATION_COLOR = "#777777"
+
+#: At most this many PMIDs per relation are written into the page (the count is exact).
+MAX_PMIDS_PER_RELATION = 50
+
+_LIBRARY = "vis-network.min.js"
+
+
+class ViewSummary(NamedTuple):
+    """What :func:`write_view` drew."""
+
+    path: Path
+    nodes: int  #: entities drawn
+    edges: int  #: links drawn (one per related pair of drawn entities)
+    total: int  #: entities that could have been drawn before the cap
+
+
+def type_colors(types: Iterable[str]) -> dict[str, str]:
+    """A colour for each entity type: the fixed ones, then the spare palette in turn."""
+    out, spare = {}, 0
+    for t in sorted(set(types)):
+        if t in TYPE_COLORS:
+            out[t] = TYPE_COLORS[t]
+        else:
+            out[t] = OTHER_COLORS[spare % len(OTHER_COLORS)]
+            spare += 1
+    return out
+
+
+@lru_cache(maxsize=1)
+def _library() -> str:
+    js = resources.files("kg").joinpath("static", _LIBRARY).read_text(encoding="utf-8")
+    lines = js.rstrip().splitlines()
+    if lines and lines[-1].startswith("//# sourceMappingURL="):  # the map is not shipped
+        js = "\n".join(lines[:-1]) + "\n"
+    if "</script" in js.lower():  # would end the inline <script> early
+        raise RuntimeError(f"kg/static/{_LIBRARY} contains '</script' and cannot be inlined")
+    return js
+
+
+def _select(G: nx.MultiDiGraph, entity, depth: int, types, min_pmids: int, max_nodes: int):
+    """The graph to draw, the seeds, how many entities were candidates, and how the cap chose."""
+    if max_nodes < 1:
+        raise ValueError(f"max_nodes must be 1 or more, not {max_nodes}")
+    if entity is not None:
+        entities = [entity] if isinstance(entity, str) else list(entity)
+        seeds = [resolve(G, e) for e in entities]
+        H = subgraph(G, seeds, depth=depth, types=types, min_pmids=min_pmids)
+        distance = nx.multi_source_dijkstra_path_length(nx.Graph(H.to_undirected(as_view=True)), set(seeds))
+        rank = lambda n: (n not in seeds, distance.get(n, math.inf), -_articles(H.nodes[n]), n)  # noqa: E731
+        how = "those nearest to it, then those in the most articles"
+    else:
+        seeds = []
+        wanted = _types(types)
+        keep = [n for n, t in G.nodes(data="type") if wanted is None or t in wanted]
+        H = G.subgraph(keep)
+        if min_pmids > 1:
+            H = nx.restricted_view(H, [], [(u, v, k) for u, v, k, p in H.edges(keys=True, data="pmids")
+                                           if len(p or ()) < min_pmids])
+        rank = lambda n: (-_articles(H.nodes[n]), n)  # noqa: E731
+        how = "those mentioned in the most articles"
+    total = H.number_of_nodes()
+    if total > max_nodes:
+        H = H.subgraph(sorted(H, key=rank)[:max_nodes])
+    return H, seeds, total, how
+
+
+def _page_data(H: nx.MultiDiGraph, seeds: list[str], articles: dict[str, str]) -> dict:
+    colors = type_colors(t or "" for _, t in H.nodes(data="type"))
+    nodes = []
+    for n, d in H.nodes(data=True):
+        name = d.get("name") or n
+        synonyms = [s for s in d.get("synonyms", {}) if s != name][:8]
+        nodes.append({"id": n, "name": name, "type": d.get("type", ""), "articles": _articles(d),
+                      "synonyms": synonyms, "seed": n in seeds})
+    pairs: dict[tuple[str, str], list] = {}
+    for u, v, key, d in H.edges(keys=True, data=True):
+        pair = (u, v) if u <= v else (v, u)
+        pmids = list(d.get("pmids", ()))
+        directed = relation_directed(key)
+        pairs.setdefault(pair, []).append({
+            "relation": key,
+            "from": u, "to": v, "directed": directed,
+            "count": len(pmids),
+            "pmids": pmids[:MAX_PMIDS_PER_RELATION],
+        })
+    edges, cited = [], set()
+    for (a, b), rels in pairs.items():
+        rels.sort(key=lambda r: (-r["count"], r["relation"]))
+        distinct = set().union(*(H[r["from"]][r["to"]][r["relation"]].get("pmids", ()) for r in rels))
+        cited.update(p for r in rels for p in r["pmids"])
+        heads = {(r["from"], r["to"]) for r in rels if r["directed"]}
+        arrow = len(heads) == 1 and all(r["directed"] for r in rels)
+        frm, to = next(iter(heads)) if arrow else (a, b)
+        edges.append({"from": frm, "to": to, "arrow": arrow, "count": max(len(distinct), 1),
+                      "color": RELATION_COLORS.get(rels[0]["relation"], OTHER_RELATION_COLOR),
+                      "relations": rels})
+    edges.sort(key=lambda e: (e["from"], e["to"]))
+    relation_colors = {r["relation"]: RELATION_COLORS.get(r["relation"], OTHER_RELATION_COLOR)
+                       for e in edges for r in e["relations"][:1]}
+    return {
+        "nodes": nodes,
+        "edges": edges,
+        "colors": colors,
+        "relationColors": dict(sorted(relation_colors.items())),
+        "articles": {p: articles[p] for p in sorted(cited, key=pmid_sort_key) if articles.get(p)},
+        "pubmed": PUBMED_URL,
+    }
+
+
+def write_view(G: nx.MultiDiGraph, path: str | os.PathLike, entity: str | Iterable[str] | None = None,
+               depth: int = 1, *, max_nodes: int = 300, types: str | Iterable[str] | None = None,
+               min_pmids: int = 1, title: str | None = None) -> ViewSummary:
+    """Write an interactive, self-contained HTML view of the graph or of a neighbourhood.
+
+    Nodes are coloured by entity type and sized by the number of articles that mention
+    them; links are as wide as the number of articles behind them, coloured by their
+    main relation type and arrowed when directed. Hovering shows details, clicking a node
+    or link lists its relations with their PMIDs as PubMed links, and a search box finds
+    an entity by name, synonym or id. ``view.html#MESH:D008180`` opens with that entity
+    selected.
+
+    Parameters
+    ----------
+    G : nx.MultiDiGraph
+    path : str or path
+        The HTML file to write (about 0.7 MB plus the data; nothing else is needed).
+    entity : str or list of str, optional
+        Draw only the neighbourhood of this entity (node id, name or synonym; see
+        :func:`kg.analysis.resolve`); by default the whole graph.
+    depth : int
+        How many relations away from `entity` to go.
+    max_nodes : int
+        Draw at most this many entities: for a neighbourhood the nearest ones first,
+        for the whole graph those in the most articles. The page says when it left some out.
+    types : str or list of str, optional
+        Only entities of these types (`entity` itself is always drawn).
+    min_pmids : int
+        Only links supported by at least this many articles.
+    title : str, optional
+        Page title; by default says what is drawn.
+
+    Returns
+    -------
+    ViewSummary
+        ``(path, nodes, edges, total)``: entities and links drawn, entities before the cap.
+
+    Examples
+    --------
+    >>> import kg, tempfile, os
+    >>> from kg.view import write_view
+    >>> G = kg.build("seeds").graph
+    >>> out = os.path.join(tempfile.mkdtemp(), "sle.html")
+    >>> write_view(G, out, "systemic lupus erythematosus")[1:]  # SLE + 9 neighbours; 10 links
+    (10, 10, 10)
+    >>> page = open(out, encoding="utf-8").read()
+    >>> "<script src" in page, "vis-network" in page, "39937001" in page
+    (False, True, True)
+    >>> summary = write_view(G, out, max_nodes=20)
+    >>> summary.nodes, summary.total, "Showing 20 of 139 entities" in open(out, encoding="utf-8").read()
+    (20, 139, True)
+    """
+    H, seeds, total, how = _select(G, entity, depth, types, min_pmids, max_nodes)
+    data = _page_data(H, seeds, G.graph.get("articles", {}))
+    drawn, links = len(data["nodes"]), len(data["edges"])
+    if title is None:
+        if seeds:
+            names = ", ".join(G.nodes[s].get("name", s) for s in seeds)
+            title = f"kg: {names} and what is related to it (depth {depth})"
+        else:
+            title = f"kg: {G.number_of_nodes():,} entities, {G.number_of_edges():,} relations"
+    if drawn < total:
+        note = (f"Showing {drawn:,} of {total:,} entities: {how} (raise --max-nodes / max_nodes "
+                "to draw more, or pick a neighbourhood with --entity).")
+    else:
+        note = f"Showing all {total:,} entities."
+    payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
+    page = (_TEMPLATE
+            .replace("@TITLE@", html.escape(title))
+            .replace("@NOTE@", html.escape(note))
+            .replace("@LIBRARY@", _library())
+            .replace("@APP@", _APP)
+            .replace("@DATA@", payload))
+    with _atomic(path) as fh:
+        fh.write(page)
+    return ViewSummary(Path(path), drawn, links, total)
+
+
+# --- the page ----------------------------------------------------------------------------
+
+_TEMPLATE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="kg view">
+<title>@TITLE@</title>
+<style>
+  html, body { margin: 0; height: 100%; font: 14px/1.4 system-ui, -apple-system, "Segoe UI", sans-serif; color: #222; }
+  body { display: flex; flex-direction: column; }
+  header { display: flex; flex-wrap: wrap; align-items: center; gap: 6px 14px; padding: 8px 12px; border-bottom: 1px solid #ddd; background: #fafafa; }
+  header h1 { font-size: 15px; margin: 0; font-weight: 600; }
+  #kg-search { width: 260px; padding: 4px 8px; font: inherit; border: 1px solid #bbb; border-radius: 4px; }
+  #kg-status { color: #555; }
+  #kg-legend { display: flex; flex-wrap: wrap; gap: 4px 12px; font-size: 12px; color: #444; }
+  .kg-chip { display: inline-block; width: 11px; height: 11px; border-radius: 50%; margin-right: 4px; vertical-align: -1px; }
+  .kg-line { display: inline-block; width: 16px; height: 3px; margin-right: 4px; vertical-align: 3px; }
+  main { flex: 1; display: flex; min-height: 0; }
+  #kg-network { flex: 1; min-width: 0; }
+  #kg-details { width: 340px; overflow: auto; border-left: 1px solid #ddd; padding: 8px 12px; font-size: 13px; }
+  #kg-details[hidden] { display: none; }
+  #kg-details h2 { font-size: 15px; margin: 4px 0; }
+  #kg-details h3 { font-size: 13px; margin: 10px 0 2px; }
+  #kg-details ul { margin: 2px 0; padding-left: 18px; }
+  .kg-muted { color: #666; }
+  .kg-pmids a { margin-right: 6px; }
+  footer { padding: 4px 12px; font-size: 12px; color: #555; border-top: 1px solid #ddd; }
+  div.vis-tooltip { max-width: 420px; white-space: normal; font: 12px/1.35 system-ui, sans-serif; }
+</style>
+</head>
+<body>
+<header>
+  <h1>@TITLE@</h1>
+  <input id="kg-search" type="search" list="kg-names" placeholder="Find: name, synonym or id" aria-label="Find an entity">
+  <datalist id="kg-names"></datalist>
+  <span id="kg-status" data-drawn="" data-edges="" data-stabilized="">drawing…</span>
+  <div id="kg-legend"></div>
+</header>
+<main>
+  <div id="kg-network"></div>
+  <aside id="kg-details" hidden></aside>
+</main>
+<footer id="kg-note">@NOTE@ Click an entity or a link for its articles.</footer>
+<script type="application/json" id="kg-data">@DATA@</script>
+<script>
+@LIBRARY@
+</script>
+<script>
+@APP@
+</script>
+</body>
+</html>
+"""
+
+_APP = r"""
+(function () {
+  "use strict";
+  var data = JSON.parse(document.getElementById("kg-data").textContent);
+  var status = document.getElementById("kg-status");
+  var details = document.getElementById("kg-details");
+  var byId = {};
+  data.nodes.forEach(function (n) { byId[n.id] = n; });
+
+  function el(tag, attrs, children) {
+    var e = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (k === "text") { e.textContent = attrs[k]; } else { e.setAttribute(k, attrs[k]); }
+    });
+    (children || []).forEach(function (c) { e.appendChild(typeof c === "string" ? document.createTextNode(c) : c); });
+    return e;
+  }
+  function plural(n, one, many) { return n.toLocaleString("en") + " " + (n === 1 ? one : (many || one + "s")); }
+  function pubmedLink(pmid) {
+    var a = el("a", {href: data.pubmed.replace("{pmid}", encodeURIComponent(pmid)), target: "_blank",
+                     rel: "noopener", text: pmid});
+    if (data.articles[pmid]) { a.title = data.articles[pmid]; }
+    return a;
+  }
+  function pmidList(rel) {
+    var span = el("span", {"class": "kg-pmids"});
+    rel.pmids.forEach(function (p) { span.appendChild(pubmedLink(p)); });
+    if (rel.count > rel.pmids.length) { span.appendChild(document.createTextNode("… and " + (rel.count - rel.pmids.length) + " more")); }
+    return span;
+  }
+  function nameOf(id) { return byId[id] ? byId[id].name : id; }
+  function relationLine(rel) {
+    var arrow = rel.directed ? " → " : " — ";
+    return el("div", {}, [el("b", {text: rel.relation.replace(/_/g, " ")}),
+      " " + nameOf(rel.from) + arrow + nameOf(rel.to) + " (" + plural(rel.count, "article") + "): ", pmidList(rel)]);
+  }
+  function nodeTip(n) {
+    var parts = [el("b", {text: n.name}), el("br"), n.id + " · " + n.type + " · " + plural(n.articles, "article")];
+    if (n.synonyms.length) { parts.push(el("br"), "also: " + n.synonyms.join(", ")); }
+    return el("div", {}, parts);
+  }
+  function edgeTip(e) {
+    return el("div", {}, e.relations.map(relationLine));
+  }
+  function colorOf(n) { return data.colors[n.type] || "#9c755f"; }
+  function short(s) { return s.length > 28 ? s.slice(0, 26) + "…" : s; }
+
+  var nodes = new vis.DataSet(data.nodes.map(function (n) {
+    return {id: n.id, label: short(n.name), value: n.articles, title: nodeTip(n), shape: "dot",
+            color: {background: colorOf(n), border: n.seed ? "#111" : colorOf(n),
+                    highlight: {background: colorOf(n), border: "#111"}},
+            borderWidth: n.seed ? 4 : 1};
+  }));
+  var edges = new vis.DataSet(data.edges.map(function (e, i) {
+    return {id: i, from: e.from, to: e.to, value: e.count, arrows: e.arrow ? "to" : "",
+            color: {color: e.color, highlight: e.color, hover: e.color, opacity: 0.85}, selectionWidth: 2, title: edgeTip(e)};
+  }));
+  var container = document.getElementById("kg-network");
+  var network = new vis.Network(container, {nodes: nodes, edges: edges}, {
+    layout: {randomSeed: 7, improvedLayout: data.nodes.length <= 150},
+    nodes: {scaling: {min: 8, max: 40}, font: {size: 12, color: "#222"}},
+    edges: {scaling: {min: 1, max: 8}, smooth: false},
+    physics: {solver: "forceAtlas2Based", forceAtlas2Based: {gravitationalConstant: -40, springLength: 90},
+              stabilization: {iterations: 400, updateInterval: 50}},
+    interaction: {hover: true, tooltipDelay: 150, navigationButtons: false, keyboard: false}
+  });
+
+  function showNode(id) {
+    var n = byId[id];
+    details.textContent = "";
+    details.appendChild(el("h2", {text: n.name}));
+    details.appendChild(el("div", {"class": "kg-muted", text: n.id + " · " + n.type + " · " + plural(n.articles, "article")}));
+    if (n.synonyms.length) { details.appendChild(el("div", {"class": "kg-muted", text: "also: " + n.synonyms.join(", ")})); }
+    var mine = data.edges.filter(function (e) { return e.from === id || e.to === id; });
+    details.appendChild(el("h3", {text: plural(mine.length, "link", "links") + " drawn"}));
+    mine.forEach(function (e) { e.relations.forEach(function (r) { details.appendChild(relationLine(r)); }); });
+    details.hidden = false;
+  }
+  function showEdge(i) {
+    var e = data.edges[i];
+    details.textContent = "";
+    details.appendChild(el("h2", {text: nameOf(e.from) + " — " + nameOf(e.to)}));
+    e.relations.forEach(function (r) {
+      details.appendChild(relationLine(r));
+      var list = el("ul");
+      r.pmids.forEach(function (p) {
+        list.appendChild(el("li", {}, [pubmedLink(p), data.articles[p] ? " " + data.articles[p] : ""]));
+      });
+      details.appendChild(list);
+    });
+    details.hidden = false;
+  }
+  function select(id) {
+    network.selectNodes([id]);
+    network.focus(id, {scale: 1.2, animation: {duration: 400}});
+    showNode(id);
+  }
+  network.on("click", function (p) {
+    if (p.nodes.length) { showNode(p.nodes[0]); }
+    else if (p.edges.length) { showEdge(p.edges[0]); }
+    else { details.hidden = true; }
+  });
+
+  var names = document.getElementById("kg-names");
+  data.nodes.slice().sort(function (a, b) { return b.articles - a.articles; }).forEach(function (n) {
+    names.appendChild(el("option", {value: n.name}));
+  });
+  function search(text) {
+    var q = text.trim().toLowerCase();
+    if (!q) { return; }
+    var exact = data.nodes.filter(function (n) { return n.name.toLowerCase() === q || n.id.toLowerCase() === q; });
+    var partial = exact.length ? exact : data.nodes.filter(function (n) {
+      return n.name.toLowerCase().indexOf(q) >= 0 || n.id.toLowerCase().indexOf(q) >= 0 ||
+             n.synonyms.some(function (s) { return s.toLowerCase().indexOf(q) >= 0; });
+    });
+    partial.sort(function (a, b) { return b.articles - a.articles; });
+    if (partial.length) {
+      select(partial[0].id);
+      report(partial.length > 1 ? plural(partial.length, "match", "matches") + "; showing " + partial[0].name : "");
+    } else {
+      report("no drawn entity matches “" + text.trim() + "”");
+    }
+  }
+  var box = document.getElementById("kg-search");
+  box.addEventListener("change", function () { search(box.value); });
+  box.addEventListener("keydown", function (ev) { if (ev.key === "Enter") { search(box.value); } });
+
+  var legend = document.getElementById("kg-legend");
+  Object.keys(data.colors).forEach(function (t) {
+    legend.appendChild(el("span", {}, [el("span", {"class": "kg-chip", style: "background:" + data.colors[t]}), t]));
+  });
+  Object.keys(data.relationColors).forEach(function (r) {
+    legend.appendChild(el("span", {}, [el("span", {"class": "kg-line", style: "background:" + data.relationColors[r]}), r.replace(/_/g, " ")]));
+  });
+
+  var counts = "";
+  function report(extra) { status.textContent = counts + (extra ? " · " + extra : ""); }
+  var first = true;
+  network.on("afterDrawing", function () {
+    if (!first) { return; }
+    first = false;
+    var drawn = Object.keys(network.getPositions()).length;
+    status.dataset.drawn = String(drawn);
+    status.dataset.edges = String(edges.length);
+    counts = plural(drawn, "entity", "entities") + ", " + plural(edges.length, "link") + " drawn";
+    report("");
+  });
+  network.once("stabilizationIterationsDone", function () {
+    network.setOptions({physics: false});
+    network.fit();
+    network.redraw();  // draw now rather than at the next animation frame (which a busy or headless browser may delay)
+    status.dataset.stabilized = "1";
+  });
+  var wanted = decodeURIComponent(location.hash.slice(1));
+  if (wanted && byId[wanted]) { showNode(wanted); network.selectNodes([wanted]); }
+})();
+"""
+
+
+# --- summary plot ------------------------------------------------------------------------
+
+
+def _matplotlib():
+    try:
+        from matplotlib.figure import Figure
+    except ImportError as err:
+        raise ImportError("write_plot needs matplotlib, which is not installed: pip install matplotlib "
+                          "(or pip install 'kg[analysis]')") from err
+    return Figure
+
+
+def write_plot(G: nx.MultiDiGraph, path: str | os.PathLike, *, top_n: int = 15, title: str | None = None,
+               dpi: int = 100) -> Path:
+    """Write a PNG summary of the graph for reports (needs matplotlib).
+
+    Four panels: entities by type, edges by relation type, the degree distribution
+    (number of distinct related entities, log-log) and the `top_n` entities by articles.
+
+    Parameters
+    ----------
+    G : nx.MultiDiGraph
+    path : str or path
+        The PNG file to write.
+    top_n : int
+        How many entities the last panel lists.
+    title : str, optional
+        Figure title; by default the graph's counts.
+    dpi : int
+        Resolution (the figure is 13 × 9 inches).
+
+    Returns
+    -------
+    Path
+        `path`.
+
+    Examples
+    --------
+    >>> import kg, tempfile, os
+    >>> from kg.view import write_plot
+    >>> out = write_plot(kg.build("seeds").graph, os.path.join(tempfile.mkdtemp(), "summary.png"))
+    >>> out.read_bytes()[:8] == b"\\x89PNG\\r\\n\\x1a\\n"
+    True
+    """
+    Figure = _matplotlib()
+    types = Counter(t or "?" for _, t in G.nodes(data="type"))
+    relations = Counter(k for _, _, k in G.edges(keys=True))
+    H = _projection(G)
+    degrees = Counter(len(H[n]) - (n in H[n]) for n in H)
+    isolated = degrees.pop(0, 0)
+    articles = len(G.graph.get("articles", {})) or len({p for _, d in G.nodes(data=True) for p in d.get("pmids", ())})
+    colors = type_colors(types)
+
+    fig = Figure(figsize=(13, 9), layout="constrained")
+    fig.suptitle(title or f"{G.number_of_nodes():,} entities, {G.number_of_edges():,} edges, {articles:,} articles",
+                 fontsize=14)
+    (ax_types, ax_rels), (ax_deg, ax_top) = fig.subplots(2, 2)
+
+    def bars(ax, counts: Counter, colors_for, heading: str, xlabel: str) -> None:
+        items = sorted(counts.items(), key=lambda kv: (kv[1], kv[0]))
+        ax.set_title(heading)
+        ax.set_xlabel(xlabel)
+        if not items:
+            ax.text(0.5, 0.5, "none", ha="center", va="center", transform=ax.transAxes)
+            return
+        labels = [k for k, _ in items]
+        values = [v for _, v in items]
+        ax.barh(labels, values, color=[colors_for(k) for k in labels])
+        for y, v in enumerate(values):
+            ax.text(v, y, f" {v:,}", va="center", fontsize=9)
+        ax.set_xlim(0, max(values) * 1.15)
+
+    bars(ax_types, types, lambda t: colors.get(t, OTHER_COLORS[0]), "Entities by type", "entities")
+    bars(ax_rels, relations, lambda r: RELATION_COLORS.get(r, OTHER_RELATION_COLOR), "Edges by relation type", "edges")
+
+    ax_deg.set_title("Degree distribution" + (f" ({isolated:,} entities with no relation not shown)" if isolated else ""))
+    if degrees:
+        ks = sorted(degrees)
+        ax_deg.loglog(ks, [degrees[k] for k in ks], "o", color="#4e79a7", alpha=0.8)
+        ax_deg.set_xlabel("related entities (degree)")
+        ax_deg.set_ylabel("entities")
+        ax_deg.grid(True, which="major", alpha=0.3)
+    else:
+        ax_deg.text(0.5, 0.5, "no relations", ha="center", va="center", transform=ax_deg.transAxes)
+
+    ranked = sorted(G.nodes(data=True), key=lambda nd: (-_articles(nd[1]), nd[0]))[:top_n]
+    ax_top.set_title(f"Top {len(ranked)} entities by articles")
+    ax_top.set_xlabel("articles")
+    if ranked:
+        ranked.reverse()
+        labels = []
+        for n, d in ranked:
+            name = d.get("name") or n
+            labels.append(f"{name[:34] + '…' if len(name) > 35 else name} ({d.get('type', '?')})")
+        values = [_articles(d) for _, d in ranked]
+        ax_top.barh(range(len(ranked)), values, color=[colors.get(d.get("type") or "?", OTHER_COLORS[0]) for _, d in ranked])
+        ax_top.set_yticks(range(len(ranked)), labels, fontsize=9)
+        ax_top.set_xlim(0, max(max(values), 1) * 1.1)
+    else:
+        ax_top.text(0.5, 0.5, "no entities", ha="center", va="center", transform=ax_top.transAxes)
+
+    with _atomic(path, "wb") as fh:
+        fig.savefig(fh, format="png", dpi=dpi)
+    return Path(path)

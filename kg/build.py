@@ -8,6 +8,7 @@ in sorted order so that the same corpus always gives the same graph.
 from __future__ import annotations
 
 import os
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -406,12 +407,20 @@ def _read_files(files: list[tuple[str, str]], strict: bool, co_mentions: bool, a
     for path, fmt in files:
         counts = LineCounts()
         docs = 0
-        with open_lines(path) as (fh, position):
-            for doc in READERS[fmt](fh, path=path, on_reject=on_reject, counts=counts):
-                builder.add(doc)
-                docs += 1
-                if progress is not None and docs % 2000 == 0:
-                    progress(done + position(), total, report.documents)
+        try:
+            with open_lines(path) as (fh, position):
+                for doc in READERS[fmt](fh, path=path, on_reject=on_reject, counts=counts):
+                    builder.add(doc)
+                    docs += 1
+                    if progress is not None and docs % 2000 == 0:
+                        progress(done + position(), total, report.documents)
+        except (OSError, EOFError, zlib.error) as err:  # truncated gzip, unreadable disk block
+            why = f"cannot read further ({type(err).__name__}: {err}); the documents before were kept"
+            if strict:
+                raise InputError(f"{path}: {why}") from err
+            counts.lines += 1
+            counts.rejected += 1
+            on_reject(Rejected(path, counts.lines, why, ""))
         done += os.path.getsize(path)
         report.lines.add(counts)
         report.files.append({"path": path, "format": fmt, "lines": counts.lines, "documents": docs})

@@ -294,7 +294,8 @@ def _text_lines(source: Iterable[str | bytes], encoding: str, bad: dict[int, str
     that still fails is yielded replaced and its number put in `bad` with the reason."""
     lineno = 0
     if hasattr(source, "read"):
-        blocks = iter(lambda: source.read(_BLOCK), b"")
+        read = getattr(source, "read1", source.read)  # read1: a truncated gzip still gives what precedes the cut
+        blocks = iter(lambda: read(_BLOCK), b"")
         tail = b""
         for block in blocks:
             if tail:

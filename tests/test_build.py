@@ -153,7 +153,8 @@ def test_whole_shared_corpora_at_once(corpora):
     G, report = kg.build(corpora)
     assert report.reconciles()
     assert report.documents > 5000
-    assert {s["format"] for s in report.skipped_files} >= {"bioc-xml", "bioc-json"}
+    assert {f["format"] for f in report.files} >= {"pubtator", "bioc-xml", "bioc-json", "bulk-concepts"}
+    assert {s["format"] for s in report.skipped_files} == {"unknown"}  # READMEs, licences
     assert {"Gene", "Disease", "Chemical", "Species", "Variant", "CellLine"} <= set(report.nodes_by_type)
     assert {"Association", "CID", "Positive_Correlation", "Bind"} <= set(report.edges_by_type)
 
@@ -218,3 +219,18 @@ def test_strict_error_from_a_worker_keeps_file_and_line(tmp_path):
     with pytest.raises(ParseError) as err:
         kg.build(tmp_path, strict=True, workers=2)
     assert err.value.path.endswith("b.txt") and err.value.lineno == 2
+
+
+def test_truncated_gzip_keeps_what_was_read_and_reports_the_rest(tmp_path, corpora):
+    import gzip
+
+    whole = gzip.compress((corpora / "biored" / "Dev.PubTator").read_bytes())
+    (tmp_path / "cut.pubtator.gz").write_bytes(whole[: len(whole) // 2])
+    (tmp_path / "seed.pubtator").write_bytes(SEED.read_bytes())
+    G, report = kg.build(tmp_path)
+    assert report.reconciles()
+    assert "39937001" in G.graph["articles"] and report.documents > 20
+    (bad,) = [r for r in report.rejected if r["path"].endswith("cut.pubtator.gz")]
+    assert "cannot read" in bad["reason"]
+    with pytest.raises(InputError, match="cut.pubtator.gz"):
+        kg.build(tmp_path, strict=True)

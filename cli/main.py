@@ -117,7 +117,7 @@ def build(
         f"rejected lines: {c.rejected:,}",
     ]
     if rep.skipped_files:
-        out.append(f"skipped files (not PubTator text): {len(rep.skipped_files):,}")
+        out.append(f"skipped files (no format kg reads): {len(rep.skipped_files):,}")
     if rep.unknown_relation_types:
         out.append("unknown relation types (kept): " + ", ".join(f"{k} ({v})" for k, v in rep.unknown_relation_types.items()))
     for r in rep.rejected[:5]:

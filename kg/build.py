@@ -109,6 +109,84 @@ class _Edge:
         self.count = 0
 
 
+class _DocIndex:
+    """The names under which a relation line may refer to its document's entities.
+
+    Most relation ids are written exactly as an annotation's identifier, so only that
+    map is kept while annotations stream by; the full alias index (composite parts,
+    variant parts, mention text) is built on the first id that misses it.
+    """
+
+    __slots__ = ("builder", "pmid", "raw", "annotations", "aliases", "by_text")
+
+    def __init__(self, builder: GraphBuilder, pmid: str) -> None:
+        self.builder = builder
+        self.pmid = pmid
+        self.raw: dict[str, set[str]] = {}
+        self.annotations: dict[tuple[str, str, str], tuple[str, ...]] = {}
+        self.aliases: dict[str, set[str]] | None = None
+        self.by_text: dict[str, set[str]] = {}
+
+    def add(self, ann, etype: str, ids: tuple[str, ...]) -> None:
+        raw = ann.identifier
+        hit = self.raw.get(raw)
+        if hit is None:
+            self.raw[raw] = set(ids)
+        elif not hit.issuperset(ids):
+            hit.update(ids)
+        self.annotations[(raw, ann.text, etype)] = ids
+
+    def _build_aliases(self) -> dict[str, set[str]]:
+        aliases: dict[str, set[str]] = {}
+        by_text = self.by_text
+        for (raw, text, etype), ids in self.annotations.items():
+            aliases.setdefault(raw.strip(), set()).update(ids)
+            for node_id in ids:
+                aliases.setdefault(node_id, set()).add(node_id)
+            if etype == "Variant":
+                for key in variant_aliases(raw):
+                    aliases.setdefault(key, set()).update(ids)
+            elif len(ids) > 1:  # a relation may name one part of a composite id
+                for piece in _COMPOSITE.split(raw):
+                    aliases.setdefault(piece.strip(), set()).update(entity_ids(piece, etype))
+            by_text.setdefault(text.strip().lower(), set()).update(ids)
+        return aliases
+
+    def resolve(self, ref: str) -> set[str]:
+        """The nodes a relation id names, looked up in its document's annotations.
+
+        A typed id (``Disease|MESH:D017566``, as in PubTator3's bulk relation file and
+        BioC ``role`` infons) names its entity itself and needs no annotation.
+        """
+        found = self.raw.get(ref)
+        if found:
+            return found
+        aliases = self.aliases
+        if aliases is None:
+            aliases = self.aliases = self._build_aliases()
+        found = aliases.get(ref)
+        if found:
+            return found
+        etype, bar, ident = ref.partition("|")
+        if bar and etype in ENTITY_TYPES:
+            return self.builder._typed_entity(canonical_type(etype), ident, self.pmid, aliases)
+        out: set[str] = set()
+        for piece in ref.replace(";", "|").replace(",", "|").split("|"):
+            piece = piece.strip()
+            hit = aliases.get(piece) or aliases.get(_curie(piece, "") or "")
+            if hit:
+                out |= hit
+        if out:
+            return out
+        for key in variant_aliases(ref):
+            hit = aliases.get(key)
+            if hit:
+                out |= hit
+        if out:
+            return out
+        return self.by_text.get(ref.lower(), out)  # NetMedEx's "standardized" files name entities
+
+
 class GraphBuilder:
     """A sink for documents: :meth:`add` each one, then :meth:`graph` once.
 
@@ -147,8 +225,7 @@ class GraphBuilder:
             if old is None or (len(title), title) > (len(old), old):  # order-independent choice
                 self.articles[pmid] = title
         title_len = len(doc.title) if doc.title is not None else 0
-        aliases: dict[str, set[str]] = {}
-        by_text: dict[str, set[str]] = {}
+        index = _DocIndex(self, pmid) if doc.relations else None
         doc_ids: set[str] = set()
         nodes = self.nodes
         for ann in doc.annotations:
@@ -184,73 +261,33 @@ class GraphBuilder:
                             counts[1] += 1
             if self.co_mentions:
                 doc_ids.update(ids)
-            if doc.relations:
-                self._index(aliases, by_text, ann.identifier, ann.text, etype, ids)
+            if index is not None:
+                index.add(ann, etype, ids)
         for rel in doc.relations:
-            self._add_relation(doc, rel, aliases, by_text)
+            self._add_relation(doc, rel, index)
         if self.co_mentions:
             ids = sorted(doc_ids)
             for a in range(len(ids)):
                 for b in range(a + 1, len(ids)):
                     self._edge(ids[a], ids[b], CO_MENTION, pmid, None, "")
 
-    @staticmethod
-    def _index(aliases: dict[str, set[str]], by_text: dict[str, set[str]], raw: str, text: str,
-               etype: str, ids: tuple[str, ...]) -> None:
-        """Remember every name under which a relation line may refer to these nodes."""
-        aliases.setdefault(raw.strip(), set()).update(ids)
+    def _typed_entity(self, etype: str, ident: str, pmid: str, aliases: dict[str, set[str]]) -> set[str]:
+        """Nodes for a typed relation id, created when no annotation of the document names them."""
+        ids = set(entity_ids(ident, etype))
         for node_id in ids:
-            aliases.setdefault(node_id, set()).add(node_id)
-        if etype == "Variant":
-            for key in variant_aliases(raw):
-                aliases.setdefault(key, set()).update(ids)
-        elif len(ids) > 1:  # a relation may name one part of a composite id
-            for piece in _COMPOSITE.split(raw):
-                aliases.setdefault(piece.strip(), set()).update(entity_ids(piece, etype))
-        by_text.setdefault(text.strip().lower(), set()).update(ids)
+            node = self.nodes.get(node_id)
+            if node is None:
+                node = self.nodes[node_id] = _Node()
+            if node_id not in aliases:  # not annotated in this document: count its type once
+                node.types[etype] = node.types.get(etype, 0) + 1
+            node.pmids.add(pmid)
+        return ids
 
-    def _resolve(self, ref: str, pmid: str, aliases: dict[str, set[str]], by_text: dict[str, set[str]]) -> set[str]:
-        """The nodes a relation id names, looked up in its document's annotations.
-
-        A typed id (``Disease|MESH:D017566``, as in PubTator3's bulk relation file and
-        BioC ``role`` infons) names its entity itself and needs no annotation.
-        """
-        found = aliases.get(ref)
-        if found:
-            return found
-        etype, bar, ident = ref.partition("|")
-        if bar and etype in ENTITY_TYPES:
-            etype = canonical_type(etype)
-            ids = set(entity_ids(ident, etype))
-            for node_id in ids:
-                node = self.nodes.get(node_id)
-                if node is None:
-                    node = self.nodes[node_id] = _Node()
-                if node_id not in aliases:  # not annotated in this document: count its type once
-                    node.types[etype] = node.types.get(etype, 0) + 1
-                node.pmids.add(pmid)
-            return ids
-        out: set[str] = set()
-        for piece in ref.replace(";", "|").replace(",", "|").split("|"):
-            piece = piece.strip()
-            hit = aliases.get(piece) or aliases.get(_curie(piece, "") or "")
-            if hit:
-                out |= hit
-        if out:
-            return out
-        for key in variant_aliases(ref):
-            hit = aliases.get(key)
-            if hit:
-                out |= hit
-        if out:
-            return out
-        return by_text.get(ref.lower(), out)  # NetMedEx's "standardized" files name entities
-
-    def _add_relation(self, doc: Document, rel, aliases, by_text) -> None:
+    def _add_relation(self, doc: Document, rel, index: _DocIndex) -> None:
         report = self.report
         key, known = canonical_relation(rel.type)
-        left = self._resolve(rel.id1, doc.pmid, aliases, by_text)
-        right = self._resolve(rel.id2, doc.pmid, aliases, by_text)
+        left = index.resolve(rel.id1)
+        right = index.resolve(rel.id2)
         if not left or not right:
             missing = " and ".join(repr(r) for r, s in ((rel.id1, left), (rel.id2, right)) if not s)
             reason = f"relation id {missing} matches no annotation of document {doc.pmid}"

@@ -56,12 +56,42 @@ build of all corpora at once where the builder's tie-breaks use information the
 database does not keep (how often each type was seen; which forms were in titles):
 BC5CDR Training then Development gives 2 of 1,897 names in another letter case.
 Two edge keys of the graph whose ``safe_name(key).upper()`` coincide are merged into
-one relationship (their PMIDs united). Concurrent loads into the same database are not
-coordinated.
+one relationship (their PMIDs united).
+
+Faults and concurrency
+----------------------
+- Before anything is written the server's version is read (``CALL dbms.components()``)
+  and servers older than Neo4j 5.0 are refused with one line (:func:`check_server_version`).
+- A batch reads what is stored for its keys; if it would change anything, it locks
+  what it changes (those entities or articles, or both endpoints of each relationship,
+  in ascending id order, by writing and removing a scratch property ``_kg_lock``:
+  nothing of it stays) and reads them again, so the merge is computed from a state no
+  other transaction can change before this one commits. Two loads into the same
+  database at once thus serialise on what they share, and neither overwrites the
+  other's PMIDs. (A batch that changes nothing takes no lock: stored PMIDs only grow,
+  so what it found already contains it.)
+- A node another transaction is creating is waited for by the lock query (its
+  unique-index seek waits for the uncommitted node). Should a node the batch read as
+  absent still turn up at the write (the ``MERGE`` finds it instead of creating it, or
+  the server reports ``ConstraintValidationFailed``), the batch is rolled back and
+  retried, re-read and re-merged, up to ``RACE_RETRIES`` (20) times. Deadlocks and other
+  transient errors are retried by the driver (``execute_write``). The uniqueness
+  constraints keep nodes unique whatever happens; ``MERGE`` locks both endpoints before
+  it creates a relationship, so relationships stay unique too.
+- Each batch is one transaction: a load killed half-way (the process or the server)
+  leaves whole batches, and loading the same graph again completes it exactly, because
+  a reload changes nothing that is already there. When the server goes away during the
+  load, the error says how far the load got and that loading again completes it.
+- The driver's own log records (retries, dropped connections) go through the logger
+  ``neo4j``; kg gives it a ``NullHandler`` so that an application that configures no
+  logging does not get them on stderr (Python's last-resort handler); an application
+  that does configure logging still receives them.
 """
 
 from __future__ import annotations
 
+import logging
+import random
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -86,7 +116,18 @@ __all__ = [
     "merge_relationship",
     "merge_title",
     "CYPHER_DIR",
+    "MIN_SERVER_VERSION",
+    "parse_server_version",
+    "check_server_version",
 ]
+
+log = logging.getLogger(__name__)
+# The driver logs retries and dropped connections as warnings; with no handler anywhere,
+# Python's last-resort handler would print them under kg's one-line error. A NullHandler
+# only stops that fallback: handlers an application configures still get the records.
+_driver_log = logging.getLogger("neo4j")
+if not any(isinstance(h, logging.NullHandler) for h in _driver_log.handlers):
+    _driver_log.addHandler(logging.NullHandler())
 
 #: Folder of the ``.cypher`` files shipped with kg (``cypher/`` at the repository root).
 CYPHER_DIR = Path(__file__).with_name("cypher")
@@ -95,6 +136,21 @@ _VALID_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _QUERY_FILE = re.compile(r"[a-z][a-z0-9_]*")
 
 ProgressFn = Callable[[int, int, int], None]
+
+#: The oldest Neo4j the loader accepts: ``FOR … REQUIRE`` constraints, ``IF NOT EXISTS``,
+#: ``db.awaitIndexes`` and Bolt 5 (what driver 6 and the notification filter need).
+MIN_SERVER_VERSION = (5, 0)
+
+_VERSION = re.compile(r"(?:Neo4j/)?(\d+(?:\.\d+)*)")
+
+# Queries of the fault-tolerance layer. (They belong with the others in kg/cypher/ as
+# server_version.cypher, load_lock_entities.cypher and load_lock_articles.cypher; kept
+# here until those files are added.) The lock queries write and remove a scratch
+# property: Neo4j takes a node's write lock on the first write and keeps it until the
+# transaction ends, so what the batch reads next cannot change under it.
+#: How often a batch that lost a race (a node created by another load between its read
+#: and its write) is retried before the load gives up.
+RACE_RETRIES = 20
 
 
 # -- Cypher files -------------------------------------------------------------------------
@@ -150,6 +206,56 @@ def _query(name: str, *, label: str | None = None, rel_type: str | None = None) 
                 raise Neo4jError(f"refusing to use {value!r} as a Neo4j label or relationship type")
             text = text.replace(placeholder, f"`{value}`")
     return text
+
+
+# -- server version -----------------------------------------------------------------------
+
+
+def parse_server_version(text: str | None) -> tuple[int, ...] | None:
+    """The leading numbers of a Neo4j version or server agent string (``None``: none).
+
+    Accepts what ``CALL dbms.components()`` reports (``5.26.30``, ``2025.10.1``,
+    ``5.27-aura``) and the Bolt server agent (``Neo4j/4.4.30``).
+
+    >>> parse_server_version("5.26.30"), parse_server_version("Neo4j/4.4.30")
+    ((5, 26, 30), (4, 4, 30))
+    >>> parse_server_version("2025.10.1"), parse_server_version("5.27-aura"), parse_server_version("dev")
+    ((2025, 10, 1), (5, 27), None)
+    """
+    match = _VERSION.match((text or "").strip())
+    return tuple(int(part) for part in match.group(1).split(".")) if match else None
+
+
+def check_server_version(version: str | None, uri: str = "") -> tuple[int, ...] | None:
+    """Refuse a Neo4j older than :data:`MIN_SERVER_VERSION` with one clear line.
+
+    Returns the parsed version. A version that cannot be parsed is let through (the
+    schema statements then say what the server cannot do).
+
+    >>> check_server_version("5.26.30")
+    (5, 26, 30)
+    >>> check_server_version("4.4.30", "bolt://old:7687")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    kg.errors.Neo4jError: cannot load into Neo4j at bolt://old:7687: the server is Neo4j 4.4.30; kg needs ...
+
+    Notes
+    -----
+    Neo4j 4 cannot be run in kg's test environment; this function is tested on
+    version strings, and :func:`load_graph` calls it with what the server reports.
+    """
+    parsed = parse_server_version(version)
+    if parsed is not None and parsed < MIN_SERVER_VERSION:
+        need = ".".join(map(str, MIN_SERVER_VERSION))
+        raise Neo4jError(f"cannot load into Neo4j at {uri}: the server is Neo4j {version}; kg needs Neo4j "
+                         f"{need} or later (FOR ... REQUIRE constraints, Bolt 5)")
+    return parsed
+
+
+def _agent_version(message: str) -> str | None:
+    """The version in a driver message naming the server agent (``'Neo4j/4.4.30'``)."""
+    match = re.search(r"Neo4j/(\d[0-9A-Za-z.\-]*)", message)
+    return match.group(1) if match else None
 
 
 # -- merge rules (pure functions, the same for both loads) ---------------------------------
@@ -260,10 +366,12 @@ class LoadSummary:
     rows: int = 0
     uri: str = ""
     database: str = ""
+    server: str = ""
 
     def __str__(self) -> str:
+        server = f"{self.server}, " if self.server else ""
         return (
-            f"neo4j {self.uri} (database {self.database}): "
+            f"neo4j {self.uri} ({server}database {self.database}): "
             f"nodes {self.nodes_created:,} created, {self.nodes_updated:,} updated; "
             f"relationships {self.relationships_created:,} created, {self.relationships_updated:,} updated; "
             f"articles {self.articles:,}\n"
@@ -335,46 +443,86 @@ def _write(tx, query: str, rows: list[dict[str, Any]]) -> tuple[int, int, int]:
     return written, counters.nodes_created, counters.relationships_created
 
 
-def _tx_entities(tx, rows: list[dict[str, Any]]) -> tuple[int, int]:
+class _LostRace(Exception):
+    """A batch read a node as absent that another transaction created before the batch
+    wrote it: the batch is rolled back and retried (see :func:`_execute`)."""
+
+
+def _lock(tx, name: str, key: str, values: Iterable[str]) -> None:
+    """Write-lock the existing nodes of `values`, in ascending order (no lock cycles)."""
+    tx.run(_query(name), {key: sorted(set(values))}).consume()
+
+
+def _entity_changes(tx, rows: list[dict[str, Any]]) -> list[tuple[dict[str, Any], dict[str, Any], bool]]:
+    """(row, merged properties, absent?) for each row that would change the database."""
     found = {r["id"]: r.data() for r in tx.run(_query("load_read_entities"), ids=[r["id"] for r in rows])}
-    by_label: dict[str, list[dict[str, Any]]] = {}
+    changes = []
     for row in rows:
         old = found.get(row["id"])
         merged = merge_entity(old, row)
         label = cypher_name(merged["type"] or "Unknown")
-        if old is not None:
-            unchanged = all(old.get(k) == v for k, v in merged.items()) and label in (old.get("labels") or [])
-            if unchanged:
-                continue
-        by_label.setdefault(label, []).append({"id": row["id"], **merged})
+        if old is not None and all(old.get(k) == v for k, v in merged.items()) and label in (old.get("labels") or []):
+            continue
+        changes.append((row, merged, old is None))
+    return changes
+
+
+def _tx_entities(tx, rows: list[dict[str, Any]]) -> tuple[int, int]:
+    # Read, and if something changes, lock what changes and read it again: the merge is
+    # computed from what no other transaction can change before this one commits. (A
+    # row already contained in what is stored stays so: stored PMIDs only grow.)
+    changes = _entity_changes(tx, rows)
+    if not changes:
+        return 0, 0
+    _lock(tx, "load_lock_entities", "ids", [row["id"] for row, _, _ in changes])
+    changes = _entity_changes(tx, [row for row, _, _ in changes])
+    by_label: dict[str, list[dict[str, Any]]] = {}
+    for row, merged, _ in changes:
+        by_label.setdefault(cypher_name(merged["type"] or "Unknown"), []).append({"id": row["id"], **merged})
     written = created = 0
     for label, batch in sorted(by_label.items()):
         w, c, _ = _write(tx, _query("load_merge_entities", label=label), batch)
         written += w
         created += c
+    absent = sum(1 for _, _, was_absent in changes if was_absent)
+    if created != absent:
+        raise _LostRace(f"{absent - created} entities were created by another transaction meanwhile")
     return created, written - created
 
 
-def _tx_articles(tx, rows: list[dict[str, Any]]) -> tuple[int, int]:
+def _article_changes(tx, rows: list[dict[str, Any]]) -> list[tuple[dict[str, Any], bool]]:
     found = {r["pmid"]: r["title"] for r in tx.run(_query("load_read_articles"), pmids=[r["pmid"] for r in rows])}
-    batch = []
+    changes = []
     for row in rows:
         title = merge_title(found.get(row["pmid"]), row["title"])
         if row["pmid"] in found and found[row["pmid"]] == title:
             continue
-        batch.append({"pmid": row["pmid"], "title": title})
-    if not batch:
+        changes.append(({"pmid": row["pmid"], "title": title}, row["pmid"] not in found))
+    return changes
+
+
+def _tx_articles(tx, rows: list[dict[str, Any]]) -> tuple[int, int]:
+    changes = _article_changes(tx, rows)
+    if not changes:
         return 0, 0
-    written, created, _ = _write(tx, _query("load_merge_articles"), batch)
+    _lock(tx, "load_lock_articles", "pmids", [row["pmid"] for row, _ in changes])
+    wanted = {row["pmid"] for row, _ in changes}
+    changes = _article_changes(tx, [row for row in rows if row["pmid"] in wanted])
+    if not changes:
+        return 0, 0
+    written, created, _ = _write(tx, _query("load_merge_articles"), [row for row, _ in changes])
+    absent = sum(1 for _, was_absent in changes if was_absent)
+    if created != absent:
+        raise _LostRace(f"{absent - created} articles were created by another transaction meanwhile")
     return created, written - created
 
 
-def _tx_relationships(tx, rel_type: str, rows: list[dict[str, Any]]) -> tuple[int, int]:
+def _relationship_changes(tx, rel_type: str, rows: list[dict[str, Any]]) -> list[tuple[dict[str, Any], bool]]:
     found: dict[tuple[str, str], list[dict[str, Any]]] = {}
     pairs = [{"start": r["start"], "end": r["end"]} for r in rows]
     for rec in tx.run(_query("load_read_relationships", rel_type=rel_type), rows=pairs):
         found.setdefault((rec["start"], rec["end"]), []).append(rec.data())
-    batch = []
+    changes = []
     for row in rows:
         olds = found.get((row["start"], row["end"]), [])
         old = olds[0] if len(olds) == 1 else None
@@ -383,12 +531,28 @@ def _tx_relationships(tx, rel_type: str, rows: list[dict[str, Any]]) -> tuple[in
         merged = merge_relationship(olds[0] if olds else None, row)
         if old is not None and all(old.get(k) == v for k, v in merged.items()):
             continue
-        batch.append({"start": row["start"], "end": row["end"], **merged})
-    if not batch:
+        changes.append(({"start": row["start"], "end": row["end"], **merged}, not olds))
+    return changes
+
+
+def _tx_relationships(tx, rel_type: str, rows: list[dict[str, Any]]) -> tuple[int, int]:
+    changes = _relationship_changes(tx, rel_type, rows)
+    if not changes:
         return 0, 0
+    # Both endpoints locked: no other load can create or change a relationship between
+    # them until this transaction ends (MERGE locks them too before it creates one).
+    wanted = {(row["start"], row["end"]) for row, _ in changes}
+    _lock(tx, "load_lock_entities", "ids", [i for pair in wanted for i in pair])
+    changes = _relationship_changes(tx, rel_type, [r for r in rows if (r["start"], r["end"]) in wanted])
+    if not changes:
+        return 0, 0
+    batch = [row for row, _ in changes]
     written, _, created = _write(tx, _query("load_merge_relationships", rel_type=rel_type), batch)
     if written != len(batch):
         raise Neo4jError(f"{len(batch) - written} {rel_type} relationships have an endpoint missing from the database")
+    absent = sum(1 for _, was_absent in changes if was_absent)
+    if created != absent:
+        raise _LostRace(f"{absent - created} {rel_type} relationships were created by another transaction meanwhile")
     return created, written - created
 
 
@@ -397,6 +561,32 @@ def _tx_mentions(tx, rows: list[dict[str, str]]) -> int:
     if written != len(rows):
         raise Neo4jError(f"{len(rows) - written} MENTIONS have an article or entity missing from the database")
     return created
+
+
+def _execute(session, fn: Callable[..., Any], *args: Any) -> Any:
+    """``session.execute_write(fn, *args)``, also retried when the batch lost a race.
+
+    The driver retries transient errors (deadlocks, a leader switch, a dropped
+    connection) by itself; a unique-constraint failure is not transient for it, but
+    here it only means that another load created the same node first, as does
+    :class:`_LostRace`: the batch is rolled back, and its retry reads that node.
+    """
+    from neo4j import exceptions as nx4j
+
+    for attempt in range(1, RACE_RETRIES + 1):
+        try:
+            return session.execute_write(fn, *args)
+        except (_LostRace, nx4j.ConstraintError) as err:
+            code = getattr(err, "code", None) or ""
+            if isinstance(err, nx4j.ConstraintError) and not code.endswith("ConstraintValidationFailed"):
+                raise
+            if attempt == RACE_RETRIES:
+                raise Neo4jError(f"a batch still conflicted with another load after {attempt} attempts "
+                                 f"({_one_line(getattr(err, 'message', None) or str(err))})") from err
+            delay = min(0.05 * 2 ** attempt, 2.0) * random.uniform(0.5, 1.5)
+            log.info("batch conflicted with another load (%s); retry %d in %.2f s", err, attempt, delay)
+            time.sleep(delay)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 # -- errors -------------------------------------------------------------------------------
@@ -419,9 +609,43 @@ def _cause(err: BaseException, database: str, user: str) -> str:
         if code.endswith("DatabaseNotFound"):
             return f"database {database!r} does not exist ({_one_line(err.message or '')})"
         return f"{code}: {_one_line(err.message or str(err))}"
+    if isinstance(err, nx4j.UnsupportedServerProduct):
+        return f"the server speaks no Bolt version this driver knows (kg needs Neo4j 5 or later): {_one_line(str(err))}"
     if isinstance(err, nx4j.ConfigurationError):
         return f"invalid URI or driver configuration: {_one_line(str(err))}"
     return f"{type(err).__name__}: {_one_line(str(err))}"
+
+
+def _connect(uri: str, auth: tuple[str, str]):
+    """A driver for `uri` whose connectivity is verified (the caller closes it).
+
+    Server notifications are switched off (the read step names types and properties
+    that may not exist yet, and the driver would log each notice as a warning). A server
+    whose Bolt version cannot filter notifications says which Neo4j it is in the
+    handshake: older than 5.0 is refused, Neo4j 5.0-5.6 gets a driver without the filter.
+    """
+    from neo4j import GraphDatabase
+    from neo4j import exceptions as nx4j
+
+    driver = GraphDatabase.driver(uri, auth=auth, notifications_min_severity="OFF")
+    try:
+        driver.verify_connectivity()
+        return driver
+    except nx4j.ConfigurationError as err:
+        driver.close()
+        if "otification filtering is not supported" not in str(err):
+            raise
+        check_server_version(_agent_version(str(err)) or "unknown", uri)
+    except BaseException:
+        driver.close()
+        raise
+    driver = GraphDatabase.driver(uri, auth=auth)
+    try:
+        driver.verify_connectivity()
+    except BaseException:
+        driver.close()
+        raise
+    return driver
 
 
 # -- the load -----------------------------------------------------------------------------
@@ -463,16 +687,18 @@ def load_graph(
     ------
     kg.errors.Neo4jError
         One line naming `uri` and the cause: no server, wrong password, unknown
-        database, a failed schema statement, or anything else the server refuses.
+        database, a server older than Neo4j 5.0, a failed schema statement, the server
+        going away during the load (with how many rows were written), or anything else
+        the server refuses.
 
     Notes
     -----
     The merge rules (union of PMIDs, when mentions and synonym counts are added, which
-    name and type win) and their limits are in the module docstring.
+    name and type win) and their limits are in the module docstring, and so is what
+    happens under faults and concurrent loads (locks, retries, resuming a broken load).
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
-    from neo4j import GraphDatabase
     from neo4j import exceptions as nx4j
 
     scheme = uri.partition("://")[0].lower()
@@ -496,10 +722,13 @@ def load_graph(
 
     stage = "connecting"
     try:
-        # No server notifications: the read step names types and properties that may not
-        # exist yet, and the driver logs each such notice as a warning.
-        with GraphDatabase.driver(uri, auth=auth, notifications_min_severity="OFF") as driver:
-            driver.verify_connectivity()
+        with _connect(uri, auth) as driver:
+            stage = "version"
+            records = driver.execute_query(_query("server_version"), database_=database).records
+            kernel = next((r for r in records if r["name"] == "Neo4j Kernel"), records[0] if records else None)
+            version = str(kernel["versions"][0]) if kernel is not None and kernel["versions"] else None
+            summary.server = f"Neo4j {version}" if version else ""
+            check_server_version(version, uri)
             stage = "schema"
             for i, statement in enumerate(schema_statements(), 1):
                 try:
@@ -515,29 +744,38 @@ def load_graph(
             stage = "load"
             with driver.session(database=database) as session:
                 for batch in _batches(entity_rows, batch_size):
-                    created, updated = session.execute_write(_tx_entities, batch)
+                    created, updated = _execute(session, _tx_entities, batch)
                     summary.nodes_created += created
                     summary.nodes_updated += updated
                     advance(len(batch))
                 article_list = [{"pmid": str(p), "title": t or ""} for p, t in article_titles.items()]
                 for batch in _batches(article_list, batch_size):
-                    created, updated = session.execute_write(_tx_articles, batch)
+                    created, updated = _execute(session, _tx_articles, batch)
                     summary.nodes_created += created
                     summary.nodes_updated += updated
                     advance(len(batch))
                 for rel_type, rows in rel_rows.items():
                     for batch in _batches(rows, batch_size):
-                        created, updated = session.execute_write(_tx_relationships, rel_type, batch)
+                        created, updated = _execute(session, _tx_relationships, rel_type, batch)
                         summary.relationships_created += created
                         summary.relationships_updated += updated
                         advance(len(batch))
                 for batch in _batches(mention_rows, batch_size):
-                    summary.relationships_created += session.execute_write(_tx_mentions, batch)
+                    summary.relationships_created += _execute(session, _tx_mentions, batch)
                     advance(len(batch))
     except Neo4jError as err:
         if str(err).startswith("cannot load into Neo4j"):
             raise
         raise Neo4jError(f"cannot load into Neo4j at {uri}: {err}") from err
+    except (nx4j.ServiceUnavailable, nx4j.SessionExpired) as err:
+        if stage != "load":
+            raise Neo4jError(f"cannot load into Neo4j at {uri}: {_cause(err, database, auth[0])}") from err
+        # The server went away half-way: say how far the load got and that it can resume.
+        raise Neo4jError(
+            f"cannot load into Neo4j at {uri}: the server stopped answering after {done:,} of {total:,} rows "
+            f"({_one_line(str(err), 200)}); the batches written are kept, and loading the graph again "
+            f"completes the load"
+        ) from err
     except (nx4j.Neo4jError, nx4j.DriverError) as err:
         raise Neo4jError(f"cannot load into Neo4j at {uri}: {_cause(err, database, auth[0])}") from err
     except ValueError as err:  # the driver's own check of a malformed URI or auth

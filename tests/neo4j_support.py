@@ -12,8 +12,14 @@ neo4j_driver, empty_db``); tests/conftest.py is not involved.
 
 from __future__ import annotations
 
+import ast
 import os
 import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -38,6 +44,12 @@ __all__ = [
     "expected_dump",
     "query",
     "example_params",
+    "kg_command",
+    "db_totals",
+    "dump_totals",
+    "drop_schema",
+    "port_open",
+    "Neo4jInstance",
 ]
 
 NEO4J_URI = os.environ.get("NEO4J_URI", "bolt://127.0.0.1:7687")
@@ -173,3 +185,123 @@ def example_params(driver, text: str) -> dict[str, Any]:
     for name, expression in _PARAM.findall(text):
         params[name] = query(driver, f"RETURN {expression} AS value")[0]["value"]
     return params
+
+
+# -- additions for tests/test_neo4j_faults.py ---------------------------------------------
+
+
+def kg_command() -> list[str]:
+    """The installed ``kg`` console script, else ``python -m cli``."""
+    exe = shutil.which("kg")
+    return [exe] if exe else [sys.executable, "-m", "cli"]
+
+
+def db_totals(driver) -> dict[str, int]:
+    """Counts of the whole database: nodes, relationships, labels, properties (every
+    key of every node and relationship) and PMIDs (sum of the sizes of all ``pmids``)."""
+    nodes = query(driver, "MATCH (n) RETURN count(n) AS nodes, sum(size(labels(n))) AS labels, "
+                          "sum(size(keys(n))) AS props, sum(size(coalesce(n.pmids, []))) AS pmids")[0]
+    rels = query(driver, "MATCH ()-[r]->() RETURN count(r) AS rels, sum(size(keys(r))) AS props, "
+                         "sum(size(coalesce(r.pmids, []))) AS pmids")[0]
+    return {"nodes": nodes["nodes"], "relationships": rels["rels"], "labels": nodes["labels"] or 0,
+            "properties": (nodes["props"] or 0) + (rels["props"] or 0),
+            "pmids": (nodes["pmids"] or 0) + (rels["pmids"] or 0)}
+
+
+def dump_totals(snapshot: dict[str, Any]) -> dict[str, int]:
+    """:func:`db_totals` computed from a :func:`dump` or :func:`expected_dump`."""
+    nodes = snapshot["nodes"].values()
+    rels = snapshot["relationships"]
+    return {"nodes": len(nodes), "relationships": len(rels), "labels": sum(len(labels) for labels, _ in nodes),
+            "properties": sum(len(props) for _, props in nodes) + sum(len(props) for *_, props in rels),
+            "pmids": sum(len(props.get("pmids", [])) for _, props in nodes)
+            + sum(len(ast.literal_eval(dict(props).get("pmids", "[]"))) for *_, props in rels)}
+
+
+def drop_schema(driver) -> None:
+    """Drop every constraint and index but the built-in token lookups (the next load
+    creates them again, racing with any other load that starts at the same time)."""
+    for r in query(driver, "SHOW CONSTRAINTS YIELD name"):
+        query(driver, f"DROP CONSTRAINT `{r['name']}` IF EXISTS")
+    for r in query(driver, "SHOW INDEXES YIELD name, type WHERE type <> 'LOOKUP'"):
+        query(driver, f"DROP INDEX `{r['name']}` IF EXISTS")
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(1)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+class Neo4jInstance:
+    """A Neo4j server of its own (``scripts/neo4j`` with a temporary ``KG_NEO4J_HOME``
+    and other ports), for tests that kill the server. Never the shared test server.
+
+    The jars are linked from ``<repo>/.neo4j/lib`` when that is installed (no second
+    140 MB copy); otherwise the script assembles them. Use as a context manager: the
+    server is stopped on the way out, whatever happened.
+    """
+
+    def __init__(self, home: Path, bolt_port: int, http_port: int, *, heap: str = "512m",
+                 pagecache: str = "256m") -> None:
+        self.home = Path(home)
+        self.bolt_port = bolt_port
+        self.http_port = http_port
+        self.uri = f"bolt://127.0.0.1:{bolt_port}"
+        self.script = REPO / "scripts" / "neo4j"
+        self.env = {**os.environ, "KG_NEO4J_HOME": str(self.home), "KG_NEO4J_BOLT_PORT": str(bolt_port),
+                    "KG_NEO4J_HTTP_PORT": str(http_port), "KG_NEO4J_HEAP": heap, "KG_NEO4J_PAGECACHE": pagecache,
+                    "NEO4J_PASSWORD": NEO4J_AUTH[1]}
+        self.seconds: dict[str, list[float]] = {"start": []}
+
+    def _run(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+        return subprocess.run(["bash", str(self.script), *args], capture_output=True, text=True,
+                              timeout=timeout, env=self.env)
+
+    def start(self) -> None:
+        import time
+
+        if not self.script.exists():
+            require_server(f"{self.script} is missing")
+        shared_lib = REPO / ".neo4j" / "lib"
+        self.home.mkdir(parents=True, exist_ok=True)
+        if (shared_lib / ".kg-install-stamp").exists() and not (self.home / "lib").exists():
+            (self.home / "lib").symlink_to(shared_lib, target_is_directory=True)
+        t0 = time.monotonic()
+        proc = self._run("start", timeout=600)
+        if proc.returncode != 0:
+            pytest.fail(f"could not start a separate Neo4j in {self.home}: {proc.stderr[-3000:]}", pytrace=False)
+        self.seconds["start"].append(time.monotonic() - t0)
+
+    def pid(self) -> int:
+        return int((self.home / "run" / "neo4j.pid").read_text().strip())
+
+    def kill(self) -> int:
+        """SIGKILL the server's JVM (no shutdown, no checkpoint); return its pid."""
+        pid = self.pid()
+        os.kill(pid, signal.SIGKILL)
+        return pid
+
+    def stop(self) -> None:
+        self._run("stop", timeout=300)
+
+    def driver(self):
+        from neo4j import GraphDatabase
+
+        return GraphDatabase.driver(self.uri, auth=NEO4J_AUTH, connection_timeout=5,
+                                    notifications_min_severity="OFF")
+
+    def __enter__(self) -> "Neo4jInstance":
+        for port in (self.bolt_port, self.http_port):
+            if port_open(port):
+                pytest.fail(f"port {port} is taken; the fault tests start their own Neo4j there "
+                            "(KG_TEST_FAULT_BOLT_PORT / KG_TEST_FAULT_HTTP_PORT)", pytrace=False)
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()

@@ -83,18 +83,21 @@ def build(
     strict: Annotated[bool, typer.Option("--strict", help="Stop at the first malformed line (file and line in the message).")] = False,
     co_mentions: Annotated[bool, typer.Option("--co-mentions", help="Also link entities mentioned in the same document.")] = False,
     no_articles: Annotated[bool, typer.Option("--no-articles", help="Do not keep article titles (no Article nodes in Neo4j).")] = False,
-    workers: Annotated[Optional[int], typer.Option("--workers", min=1, help="Processes reading files in parallel [default: one per core for inputs over 16 MB].", show_default=False)] = None,
+    workers: Annotated[Optional[int], typer.Option("--workers", min=1, help="Threads / processes reading in parallel [default: one per core].", show_default=False)] = None,
+    engine: Annotated[str, typer.Option("--engine", help="auto | native | python: who reads PubTator text (same graph either way).")] = "auto",
     neo4j: Annotated[Optional[str], typer.Option("--neo4j", help="Also load the graph into the Neo4j server at this URI.", show_default=False)] = None,
     user: Annotated[str, typer.Option("--user", envvar="NEO4J_USER")] = "neo4j",
     password: Annotated[Optional[str], typer.Option("--password", envvar="NEO4J_PASSWORD", show_default=False)] = None,
     database: Annotated[str, typer.Option("--database", envvar="NEO4J_DATABASE")] = "neo4j",
 ) -> None:
     """Build the knowledge graph from PubTator files and save it."""
+    if engine not in ("auto", "native", "python"):
+        raise typer.BadParameter("choose auto, native or python", param_hint="--engine")
     started = time.monotonic()
     progress = _Progress("reading")
     try:
         result = kg.build(paths, strict=strict, co_mentions=co_mentions, articles=not no_articles,
-                          workers=workers, progress=progress)
+                          workers=workers, engine=engine, progress=progress)
         progress.close()
         kg.write_graph(result.graph, output)
     except KgError as err:

@@ -31,14 +31,23 @@ from .normalize import (
 from .formats import READERS, sniff_format
 from .pubtator import Document, LineCounts, Rejected, iter_input_files, open_lines
 
-__all__ = ["BuildReport", "BuildResult", "GraphBuilder", "build", "pmid_sort_key", "CO_MENTION"]
+__all__ = ["BuildReport", "BuildResult", "GraphBuilder", "build", "pmid_sort_key", "sort_pmids", "CO_MENTION"]
 
 CO_MENTION = "Co_Mention"
 
 
 def pmid_sort_key(pmid: str) -> tuple[int, int, str]:
     """Numeric PMIDs in numeric order, then any other document ids as text."""
-    return (0, int(pmid), "") if pmid.isdigit() else (1, 0, pmid)
+    return (0, int(pmid), pmid) if pmid.isdigit() else (1, 0, pmid)
+
+
+def sort_pmids(pmids: Iterable[str]) -> list[str]:
+    """``sorted(pmids, key=pmid_sort_key)``, 2-3x faster when every id is a number (the
+    usual case): the inner sort breaks ties between ids such as ``01`` and ``1``."""
+    pmids = list(pmids)
+    if "".join(pmids).isdigit():
+        return sorted(sorted(pmids), key=int)
+    return sorted(pmids, key=pmid_sort_key)
 
 
 @dataclass
@@ -383,23 +392,23 @@ class GraphBuilder:
                 name=choose_name(node.forms) or node_id,
                 synonyms=synonyms,
                 mentions=node.mentions,
-                pmids=sorted(node.pmids, key=pmid_sort_key),
+                pmids=sort_pmids(node.pmids),
             )
         edges_by_type: Counter = Counter()
         for (u, v, key) in sorted(self.edges):
             edge = self.edges[(u, v, key)]
             attrs: dict[str, Any] = {
-                "pmids": sorted(edge.pmids, key=pmid_sort_key),
+                "pmids": sort_pmids(edge.pmids),
                 "count": len(edge.pmids),
                 "mentions": edge.count,
                 "source_types": sorted(edge.source_types),
             }
             if edge.novel is not None:
-                attrs["novel"] = sorted(edge.novel, key=pmid_sort_key)
+                attrs["novel"] = sort_pmids(edge.novel)
             G.add_edge(u, v, key=key, **attrs)
             edges_by_type[key] += 1
         if self.keep_articles:
-            G.graph["articles"] = {p: self.articles[p] for p in sorted(self.articles, key=pmid_sort_key)}
+            G.graph["articles"] = {p: self.articles[p] for p in sort_pmids(self.articles)}
         self.report.nodes_by_type = dict(sorted(by_type.items()))
         self.report.edges_by_type = dict(sorted(edges_by_type.items()))
         return G
@@ -484,6 +493,7 @@ def build(
     co_mentions: bool = False,
     articles: bool = True,
     workers: int | None = None,
+    engine: str = "auto",
     progress: ProgressFn | None = None,
 ) -> BuildResult:
     """Read PubTator files, folders (recursively) and ``.gz`` files into one graph.
@@ -499,9 +509,13 @@ def build(
     articles : bool
         Keep article titles (``G.graph["articles"]``).
     workers : int, optional
-        Processes reading files in parallel. Default: one per core when the input is
-        larger than :data:`PARALLEL_MIN_BYTES` and has several files, else 1. The graph
-        is the same whatever the number.
+        Threads (native reader) or processes (Python readers) reading in parallel.
+        Default: one per core (Python readers: only when the input is larger than
+        :data:`PARALLEL_MIN_BYTES`). The graph is the same whatever the number.
+    engine : {"auto", "native", "python"}
+        PubTator text is read by the native (Rust) reader when it is built ("auto"),
+        which gives the same graph and report as the Python reference, several times
+        faster; "python" forces the reference, "native" requires the extension.
     progress : callable, optional
         Called as ``progress(bytes_done, bytes_total, documents)`` now and then.
 
@@ -537,14 +551,36 @@ def build(
             raise InputError(f"{path}: {why}")
         else:
             skipped.append({"path": str(path), "format": fmt, "reason": why})
+    if engine not in ("auto", "native", "python"):
+        raise ValueError(f"engine must be 'auto', 'native' or 'python', not {engine!r}")
+    from . import native
+
+    if engine == "native" and not native.available():
+        raise InputError("the native reader is not built (reinstall kg with Rust's cargo on the PATH)")
     total = sum(os.path.getsize(p) for p, _ in files)
-    if workers is None:
-        workers = (os.cpu_count() or 1) if total >= PARALLEL_MIN_BYTES else 1
-    workers = max(1, min(workers, len(files)))
-    if workers == 1:
-        builder = _read_files(files, strict, co_mentions, articles, progress, 0, total)
-    else:
-        builder = _read_parallel(files, workers, strict, co_mentions, articles, progress, total)
+    fast = [f for f in files if f[1] == "pubtator"] if engine != "python" and native.available() else []
+    rest = [f for f in files if f not in fast]
+    builder = None
+    if fast:
+        builder = native.read_files(fast, strict, co_mentions, articles, threads=workers)
+        if progress is not None:
+            progress(sum(os.path.getsize(p) for p, _ in fast), total, builder.report.documents)
+    if rest:
+        size = sum(os.path.getsize(p) for p, _ in rest)
+        n = workers if workers is not None else ((os.cpu_count() or 1) if size >= PARALLEL_MIN_BYTES else 1)
+        n = max(1, min(n, len(rest)))
+        done = total - size
+        if n == 1:
+            partial = _read_files(rest, strict, co_mentions, articles, progress, done, total)
+        else:
+            partial = _read_parallel(rest, n, strict, co_mentions, articles, progress, total)
+        if builder is None:
+            builder = partial
+        else:
+            builder.merge(partial)
+            _sort_report(builder.report, files)
+    if builder is None:  # nothing readable: the error below says what was skipped
+        builder = GraphBuilder(BuildReport(), strict=strict, co_mentions=co_mentions, articles=articles)
     report = builder.report
     report.skipped_files = skipped
     if report.documents == 0:
@@ -572,11 +608,16 @@ def _read_parallel(files, workers, strict, co_mentions, articles, progress, tota
             done += sum(os.path.getsize(p) for p, _ in group)
             if progress is not None:
                 progress(done, total, merged.report.documents)
-    order = {p: i for i, (p, _) in enumerate(files)}
-    merged.report.files.sort(key=lambda f: order[f["path"]])
-    merged.report.rejected.sort(key=lambda r: (order[r["path"]], r["line"]))
-    merged.report.unresolved_relations.sort(key=lambda r: (order[r["path"]], r["line"]))
+    _sort_report(merged.report, files)
     return merged
+
+
+def _sort_report(report: BuildReport, files: list[tuple[str, str]]) -> None:
+    """Put the report's lists in input-file then line order, as one process reads them."""
+    order = {p: i for i, (p, _) in enumerate(files)}
+    report.files.sort(key=lambda f: order[f["path"]])
+    report.rejected.sort(key=lambda r: (order[r["path"]], r["line"]))
+    report.unresolved_relations.sort(key=lambda r: (order[r["path"]], r["line"]))
 
 
 __all__ += ["choose_name", "Rejected"]

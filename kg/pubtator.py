@@ -192,6 +192,10 @@ def parse_pubtator(
         bar = line.find("|")
         if 0 < bar and line[bar + 2 : bar + 3] == "|" and line[bar + 1] in "ta" and "\t" not in line[:bar]:
             pmid = line[:bar].strip()
+            if not pmid:
+                n_rej += 1
+                reject(Rejected(path, lineno, "title or abstract line without a PMID", line))
+                continue
             kind = line[bar + 1]
             text = line[bar + 3 :]
             if doc is not None and (pmid != doc.pmid or (doc.title if kind == "t" else doc.abstract) is not None):
@@ -241,7 +245,12 @@ def parse_pubtator(
                 n_rej += 1
                 reject(Rejected(path, lineno, f"non-numeric end offset {cols[2]!r}", line))
                 continue
-            start, end = int(second), int(end_s)
+            try:
+                start, end = int(second), int(end_s)
+            except ValueError:  # digits int() refuses (superscripts, over the digit limit)
+                n_rej += 1
+                reject(Rejected(path, lineno, "offset is not a usable number", line))
+                continue
             if end < start:
                 n_rej += 1
                 reject(Rejected(path, lineno, f"end offset {end} before start {start}", line))

@@ -79,6 +79,7 @@ def test_bytes_are_decoded_per_line_and_bad_bytes_rejected_alone():
         ("1\t-4\t3\tx\tGene\t1", "negative"),
         ("3\t0\t1\tx\tGene\t1", "PMID 3 inside the block of document 1"),
         ("garbage line without tabs", "not a PubTator line"),
+        (" |t|no PMID", "without a PMID"),
     ],
 )
 def test_malformed_lines_are_reported_with_file_and_line(line, reason):

@@ -1,0 +1,109 @@
+"""Native (Rust, PyO3) reading of PubTator text files into a :class:`~kg.build.GraphBuilder`.
+
+:func:`read_files` gives the same builder state (nodes, edges, articles, report) as
+:func:`kg.build._read_files` for PubTator text files (plain or gzip), several times
+faster and on every core. The Python path stays the reference; see ``docs/native.md``.
+The extension (``kg._native``) is optional: :func:`available` says whether it was built.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import sys
+from collections import Counter
+
+__all__ = ["available", "read_files"]
+
+try:  # built by setuptools-rust from native/ (optional)
+    from . import _native
+except ImportError:  # pragma: no cover - depends on the install
+    _native = None
+
+#: Bytes handed to a worker at a time (cut at a blank line, so at a document boundary).
+CHUNK_SIZE = 1 << 20
+
+
+def available() -> bool:
+    """True when the native extension is importable."""
+    return _native is not None
+
+
+def _tables() -> dict:
+    """The normalization tables, from their Python source of truth."""
+    from . import normalize, pubtator
+
+    return {
+        "entity_types": dict(normalize.ENTITY_TYPES),
+        "types_folded": dict(normalize._TYPES_FOLDED),
+        "no_id": sorted(normalize.NO_ID),
+        "rel_sources": {k: r.name for k, r in normalize._RELATIONS_BY_SOURCE.items()},
+        "rel_directed": {name: r.directed for name, r in normalize.RELATIONS_BY_NAME.items()},
+        "prefixes": dict(normalize._PREFIXES),
+        "doc_level": sorted(pubtator._DOC_LEVEL_TYPES),
+        "int_max_digits": sys.get_int_max_str_digits(),
+    }
+
+
+def read_files(files: list[tuple[str, str]], strict: bool, co_mentions: bool, articles: bool,
+               threads: int | None = None, chunk_size: int | None = None):
+    """Read PubTator `files` ``(path, "pubtator")`` into a new GraphBuilder, natively.
+
+    Same result and errors as :func:`kg.build._read_files` with the same arguments:
+    :class:`~kg.errors.ParseError` (strict) for the first problem in file/line order,
+    :class:`~kg.errors.InputError` for a file that cannot be read to its end (strict).
+
+    Parameters
+    ----------
+    threads : int, optional
+        Worker threads (default: one per core). Files and big files' chunks are shared out.
+    chunk_size : int, optional
+        Bytes per work item (tests use tiny ones); cut at blank lines.
+    """
+    if _native is None:
+        raise RuntimeError("kg._native is not built (pip install -e . with cargo available)")
+    from .build import BuildReport, GraphBuilder, _Edge, _Node
+    from .errors import InputError, ParseError
+    from .pubtator import LineCounts
+
+    for path, fmt in files:
+        if fmt != "pubtator":
+            raise ValueError(f"{path}: the native reader reads only PubTator text, not {fmt}")
+    paths = [str(p) for p, _ in files]
+    enabled = gc.isenabled()
+    gc.disable()  # the result is many new containers, none cyclic: no collection passes over them
+    try:
+        res = _native.read_files(
+            paths, _tables(), bool(strict), bool(co_mentions), bool(articles),
+            max(1, threads or os.cpu_count() or 1), max(1, chunk_size or CHUNK_SIZE), _Node, _Edge,
+        )
+    finally:
+        if enabled:
+            gc.enable()
+    kind = res[0]
+    if kind == "parse":
+        raise ParseError(res[1], res[2], res[3], res[4])
+    if kind == "input":
+        raise InputError(res[1])
+    if kind == "value":  # the Python reader crashes the same way (int() of a non-decimal digit)
+        raise ValueError(res[1])
+    (_, nodes, edges, arts, file_rows, counts, in_graph, without_id, rels_in_graph,
+     rejected, unresolved, unknown, documents) = res
+    for p in paths:  # as _read_files: a file gone missing raises here
+        os.path.getsize(p)
+    report = BuildReport()
+    report.files = [{"path": p, "format": "pubtator", "lines": lines, "documents": docs}
+                    for p, (lines, docs) in zip(paths, file_rows)]
+    report.documents = documents
+    report.lines = LineCounts(*counts)
+    report.annotations_in_graph = in_graph
+    report.mentions_without_id = Counter(without_id)
+    report.relations_in_graph = rels_in_graph
+    report.rejected = rejected
+    report.unresolved_relations = unresolved
+    report.unknown_relation_types = Counter(unknown)
+    builder = GraphBuilder(report, strict=strict, co_mentions=co_mentions, articles=articles)
+    builder.nodes = nodes
+    builder.edges = edges
+    builder.articles = arts if articles else {}
+    return builder

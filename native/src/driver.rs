@@ -1,0 +1,239 @@
+//! Files -> chunks (cut at blank lines) -> worker threads, each with its own State;
+//! chunk results are put back in file/line order.
+
+use crate::normalize::Tables;
+use crate::parse::{parse_chunk, ChunkOut, Ctx, Fatal, IoWhy};
+use crate::state::{Opts, State};
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::{Arc, Mutex};
+
+pub struct Task {
+    pub file: usize,
+    pub chunk: usize,
+    pub data: Vec<u8>,
+    pub first_lineno: u64,
+    /// the stream broke after `data` (message as Python would word it)
+    pub broken: Option<IoWhy>,
+    pub last: bool,
+}
+
+pub struct Outcome {
+    pub state: State,
+    pub chunks: Vec<Vec<ChunkOut>>, // per file, per chunk index
+    pub broken: Vec<Option<IoWhy>>,  // per file
+}
+
+/// Last position just after a blank line ("\n\n" or "\n\r\n") in buf[from..].
+fn last_boundary(buf: &[u8], from: usize) -> Option<usize> {
+    let lo = from.saturating_sub(2);
+    for i in memchr::memrchr_iter(b'\n', &buf[lo..]) {
+        let i = lo + i; // a line ends at i; is that line empty or "\r"?
+        if i >= 1 && buf[i - 1] == b'\n' {
+            return Some(i + 1);
+        }
+        if i >= 2 && buf[i - 1] == b'\r' && buf[i - 2] == b'\n' {
+            return Some(i + 1);
+        }
+    }
+    None
+}
+
+fn io_why(e: &std::io::Error, gz: bool) -> String {
+    use std::io::ErrorKind;
+    if gz {
+        let msg = e.to_string();
+        if let Some(m) = msg.strip_prefix(crate::gz::PY_MSG) {
+            return m.to_string();
+        }
+        if e.kind() == ErrorKind::UnexpectedEof {
+            return "EOFError: Compressed file ended before the end-of-stream marker was reached".into();
+        }
+        if msg.contains("header") {
+            return format!("BadGzipFile: Not a gzipped file ({msg})");
+        }
+        if msg.contains("checksum") {
+            return format!("BadGzipFile: CRC check failed ({msg})");
+        }
+        return format!("error: Error -3 while decompressing data: {msg}");
+    }
+    match e.raw_os_error() {
+        Some(code) => format!("OSError: [Errno {code}] {}", strip_os(&e.to_string())),
+        None => format!("OSError: {e}"),
+    }
+}
+
+fn strip_os(s: &str) -> &str {
+    // Rust: "Input/output error (os error 5)" -> Python: "Input/output error"
+    match s.rfind(" (os error") {
+        Some(i) => &s[..i],
+        None => s,
+    }
+}
+
+fn produce(files: &[String], chunk_size: usize, tx: std::sync::mpsc::SyncSender<Task>, stop: &AtomicU64) {
+    for (fi, path) in files.iter().enumerate() {
+        if (fi as u64) > stop.load(Ordering::Relaxed) >> 32 {
+            break;
+        }
+        let send_one = |data: Vec<u8>, broken: Option<IoWhy>| {
+            let _ = tx.send(Task { file: fi, chunk: 0, data, first_lineno: 1, broken, last: true });
+        };
+        let f = match File::open(path) {
+            Ok(f) => f,
+            Err(e) => {
+                send_one(Vec::new(), Some(IoWhy::Open(e.to_string())));
+                continue;
+            }
+        };
+        let mut f = BufReader::with_capacity(1 << 16, f);
+        let mut magic = [0u8; 3];
+        let mut got = 0;
+        let mut head_err = None;
+        while got < 3 {
+            match f.read(&mut magic[got..]) {
+                Ok(0) => break,
+                Ok(k) => got += k,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    head_err = Some(e);
+                    break;
+                }
+            }
+        }
+        if let Some(e) = head_err {
+            send_one(Vec::new(), Some(IoWhy::Msg(io_why(&e, false))));
+            continue;
+        }
+        let gz = got >= 2 && magic[..2] == [0x1f, 0x8b];
+        let head = magic[..got].to_vec();
+        let mut reader: Box<dyn Read> = if gz {
+            Box::new(crate::gz::PyGz::new(BufReader::with_capacity(1 << 16, std::io::Cursor::new(head).chain(f))))
+        } else {
+            Box::new(std::io::Cursor::new(head).chain(f))
+        };
+        let mut carry: Vec<u8> = Vec::new();
+        let mut chunk = 0usize;
+        let mut lineno: u64 = 1;
+        loop {
+            let start = carry.len();
+            let want = chunk_size.max(1);
+            carry.reserve(want);
+            let mut filled = 0usize;
+            let mut broken: Option<IoWhy> = None;
+            let mut eof = false;
+            while filled < want {
+                let len = carry.len();
+                carry.resize(len + (want - filled).min(1 << 20).max(1), 0);
+                match reader.read(&mut carry[len..]) {
+                    Ok(0) => {
+                        carry.truncate(len);
+                        eof = true;
+                        break;
+                    }
+                    Ok(k) => {
+                        carry.truncate(len + k);
+                        filled += k;
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => carry.truncate(len),
+                    Err(e) => {
+                        carry.truncate(len);
+                        broken = Some(IoWhy::Msg(io_why(&e, gz)));
+                        break;
+                    }
+                }
+            }
+            if eof || broken.is_some() {
+                let data = std::mem::take(&mut carry);
+                let _ = tx.send(Task { file: fi, chunk, data, first_lineno: lineno, broken, last: true });
+                break;
+            }
+            if let Some(cut) = last_boundary(&carry, start) {
+                let rest = carry[cut..].to_vec();
+                carry.truncate(cut);
+                let data = std::mem::replace(&mut carry, rest);
+                let nl = memchr::memchr_iter(b'\n', &data).count() as u64;
+                let _ = tx.send(Task { file: fi, chunk, data, first_lineno: lineno, broken: None, last: false });
+                lineno += nl;
+                chunk += 1;
+            }
+        }
+    }
+}
+
+pub fn run(files: Vec<String>, t: &Tables, o: &Opts, threads: usize, chunk_size: usize) -> Outcome {
+    let threads = threads.max(1);
+    let (tx, rx) = sync_channel::<Task>(threads * 2);
+    let rx: Arc<Mutex<Receiver<Task>>> = Arc::new(Mutex::new(rx));
+    // strict: key (file << 32 | chunk) of the first chunk known to fail; later ones are skipped
+    let stop = AtomicU64::new(u64::MAX);
+    let nfiles = files.len();
+    let (states, results) = std::thread::scope(|s| {
+        let stop = &stop;
+        let files_ref = &files;
+        let producer = s.spawn(move || produce(files_ref, chunk_size, tx, stop));
+        let mut handles = Vec::new();
+        for _ in 0..threads {
+            let rx = rx.clone();
+            handles.push(s.spawn(move || {
+                let mut st = State::default();
+                let mut outs: Vec<(usize, usize, ChunkOut, Option<IoWhy>)> = Vec::new();
+                loop {
+                    let task = {
+                        let guard = rx.lock().unwrap();
+                        guard.recv()
+                    };
+                    let Ok(task) = task else { break };
+                    let key = ((task.file as u64) << 32) | task.chunk as u64;
+                    let mut out = ChunkOut::default();
+                    if key < stop.load(Ordering::Relaxed) {
+                        let cx = Ctx { t, o, file: task.file };
+                        parse_chunk(&cx, &mut st, &task.data, task.first_lineno, task.broken.is_some(), &mut out);
+                        let failed = out.fatal.is_some() || (o.strict && task.broken.is_some());
+                        if failed {
+                            stop.fetch_min(key, Ordering::Relaxed);
+                        }
+                    }
+                    let _ = task.last;
+                    outs.push((task.file, task.chunk, out, task.broken));
+                }
+                (st, outs)
+            }));
+        }
+        producer.join().unwrap();
+        let mut states = Vec::new();
+        let mut results = Vec::new();
+        for h in handles {
+            let (st, outs) = h.join().unwrap();
+            states.push(st);
+            results.extend(outs);
+        }
+        (states, results)
+    });
+    let mut chunks: Vec<Vec<Option<ChunkOut>>> = (0..nfiles).map(|_| Vec::new()).collect();
+    let mut broken: Vec<Option<IoWhy>> = vec![None; nfiles];
+    for (fi, ci, out, br) in results {
+        let v = &mut chunks[fi];
+        if v.len() <= ci {
+            v.resize_with(ci + 1, || None);
+        }
+        v[ci] = Some(out);
+        if br.is_some() {
+            broken[fi] = br;
+        }
+    }
+    let mut it = states.into_iter();
+    let mut state = it.next().unwrap_or_default();
+    for other in it {
+        state.merge(other);
+    }
+    let chunks = chunks.into_iter().map(|v| v.into_iter().map(|c| c.unwrap_or_default()).collect()).collect();
+    Outcome { state, chunks, broken }
+}
+
+#[allow(dead_code)]
+pub fn first_fatal(out: &Outcome) -> Option<&Fatal> {
+    out.chunks.iter().flatten().find_map(|c| c.fatal.as_ref())
+}

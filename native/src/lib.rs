@@ -1,0 +1,338 @@
+//! kg._native: PubTator text files -> GraphBuilder state, as kg.build._read_files.
+
+mod driver;
+mod gz;
+mod normalize;
+mod parse;
+mod state;
+mod uni;
+
+use normalize::Tables;
+use parse::{Counts, Fatal, IoWhy, Reason};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PySet, PyString, PyTuple};
+use rustc_hash::{FxHashMap, FxHashSet};
+use state::{Opts, Unresolved};
+
+fn tables_from(d: &Bound<'_, PyDict>) -> PyResult<Tables> {
+    let get = |k: &str| -> PyResult<Bound<'_, PyAny>> {
+        d.get_item(k)?.ok_or_else(|| PyValueError::new_err(format!("missing table {k}")))
+    };
+    let entity_types: FxHashMap<String, String> = get("entity_types")?.extract::<std::collections::HashMap<String, String>>()?.into_iter().collect();
+    let types_folded: FxHashMap<String, String> = get("types_folded")?.extract::<std::collections::HashMap<String, String>>()?.into_iter().collect();
+    let no_id: FxHashSet<String> = get("no_id")?.extract::<Vec<String>>()?.into_iter().collect();
+    let rel_sources = get("rel_sources")?.extract::<std::collections::HashMap<String, String>>()?.into_iter().collect();
+    let rel_directed = get("rel_directed")?.extract::<std::collections::HashMap<String, bool>>()?.into_iter().collect();
+    let prefixes = get("prefixes")?.extract::<std::collections::HashMap<String, String>>()?.into_iter().collect();
+    let doc_level = get("doc_level")?.extract::<Vec<String>>()?.into_iter().collect();
+    let int_max_digits = get("int_max_digits")?.extract::<usize>()?;
+    Ok(Tables { entity_types, types_folded, no_id, rel_sources, rel_directed, prefixes, doc_level, int_max_digits })
+}
+
+fn repr(py: Python<'_>, s: &str) -> PyResult<String> {
+    Ok(PyString::new(py, s).repr()?.to_string())
+}
+
+fn reason_text(py: Python<'_>, r: &Reason) -> PyResult<String> {
+    Ok(match r {
+        Reason::Text(s) => s.clone(),
+        Reason::NonNumericEnd(raw) => format!("non-numeric end offset {}", repr(py, raw)?),
+    })
+}
+
+fn unresolved_reason(py: Python<'_>, u: &Unresolved) -> PyResult<String> {
+    let mut miss = Vec::new();
+    if u.miss1 {
+        miss.push(repr(py, &u.id1)?);
+    }
+    if u.miss2 {
+        miss.push(repr(py, &u.id2)?);
+    }
+    Ok(format!("relation id {} matches no annotation of document {}", miss.join(" and "), u.doc_pmid))
+}
+
+/// Python's own words for a file that cannot be opened.
+fn open_error(py: Python<'_>, path: &str, fallback: &str) -> String {
+    let builtins = match py.import("builtins") {
+        Ok(b) => b,
+        Err(_) => return format!("OSError: {fallback}"),
+    };
+    match builtins.getattr("open").and_then(|o| o.call1((path, "rb"))) {
+        Ok(f) => {
+            let _ = f.call_method0("close");
+            format!("OSError: {fallback}")
+        }
+        Err(e) => {
+            let name = e.get_type(py).name().map(|n| n.to_string()).unwrap_or_else(|_| "OSError".into());
+            let msg = e.value(py).str().map(|s| s.to_string()).unwrap_or_default();
+            format!("{name}: {msg}")
+        }
+    }
+}
+
+fn why_text(py: Python<'_>, path: &str, w: &IoWhy) -> String {
+    let inner = match w {
+        IoWhy::Msg(m) => m.clone(),
+        IoWhy::Open(m) => open_error(py, path, m),
+    };
+    format!("cannot read further ({inner}); the documents before were kept")
+}
+
+fn counts_tuple<'py>(py: Python<'py>, c: &Counts) -> PyResult<Bound<'py, PyTuple>> {
+    PyTuple::new(py, [c.lines, c.blank, c.comment, c.text, c.annotations, c.relations, c.rejected])
+}
+
+/// Read PubTator files; returns a tuple the Python wrapper turns into a GraphBuilder.
+#[pyfunction]
+#[pyo3(signature = (paths, tables, strict, co_mentions, articles, threads, chunk_size, node_cls, edge_cls))]
+#[allow(clippy::too_many_arguments)]
+fn read_files<'py>(
+    py: Python<'py>,
+    paths: Vec<String>,
+    tables: &Bound<'py, PyDict>,
+    strict: bool,
+    co_mentions: bool,
+    articles: bool,
+    threads: usize,
+    chunk_size: usize,
+    node_cls: &Bound<'py, PyAny>,
+    edge_cls: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let t = tables_from(tables)?;
+    let o = Opts { strict, co_mentions, articles };
+    let files = paths.clone();
+    let out = py.detach(|| driver::run(files, &t, &o, threads, chunk_size));
+
+    // -- errors first (file/line order), then the per-file tallies -------------------------
+    let mut file_rows = Vec::new();
+    let mut total = Counts::default();
+    let mut rejected: Vec<(usize, u64, String, String)> = Vec::new();
+    for (fi, chunks) in out.chunks.iter().enumerate() {
+        let path = &paths[fi];
+        for c in chunks {
+            if let Some(f) = &c.fatal {
+                return fatal_tuple(py, &paths, f);
+            }
+        }
+        let mut counts = Counts::default();
+        let mut docs = 0u64;
+        for c in chunks {
+            counts.add(&c.synced);
+            counts.add(&c.pending);
+            docs += c.docs;
+            for r in &c.rejected {
+                rejected.push((fi, r.lineno, reason_text(py, &r.reason)?, r.text.clone()));
+            }
+        }
+        if let Some(w) = &out.broken[fi] {
+            let why = why_text(py, path, w);
+            if strict {
+                let items: Vec<Bound<'py, PyAny>> = vec![
+                    "input".into_pyobject(py)?.into_any(),
+                    format!("{path}: {why}").into_pyobject(py)?.into_any(),
+                ];
+                return PyTuple::new(py, items);
+            }
+            let mut lost = Counts::default();
+            for c in chunks.iter().rev() {
+                lost.add(&c.pending);
+                if c.yielded {
+                    break;
+                }
+            }
+            counts.sub(&lost);
+            counts.lines += 1;
+            counts.rejected += 1;
+            rejected.push((fi, counts.lines as u64, why, String::new()));
+        }
+        total.add(&counts);
+        file_rows.push((counts.lines, docs));
+    }
+
+    // -- graph -----------------------------------------------------------------------------
+    let st = &out.state;
+    let mut pys: Vec<Option<Bound<'py, PyString>>> = vec![None; st.syms.strs.len()];
+    let mut sym = |i: u32| -> Bound<'py, PyString> {
+        let slot = &mut pys[i as usize];
+        if slot.is_none() {
+            *slot = Some(PyString::new(py, st.syms.s(i)));
+        }
+        slot.as_ref().unwrap().clone()
+    };
+    let nodes = PyDict::new(py);
+    let mut node_ids: Vec<Option<Bound<'py, PyString>>> = vec![None; st.nodes.len()];
+    let mut nid = |i: u32| -> Bound<'py, PyString> {
+        let slot = &mut node_ids[i as usize];
+        if slot.is_none() {
+            *slot = Some(PyString::new(py, &st.nodes[i as usize].id));
+        }
+        slot.as_ref().unwrap().clone()
+    };
+    for (i, n) in st.nodes.iter().enumerate() {
+        if !n.exists {
+            continue;
+        }
+        let obj = node_cls.call0()?;
+        let types = PyDict::new(py);
+        for &(t, c) in &n.types {
+            types.set_item(sym(t), c)?;
+        }
+        let forms = PyDict::new(py);
+        for (f, c) in &n.forms {
+            forms.set_item(&**f, PyList::new(py, [c[0], c[1]])?)?;
+        }
+        let pm = PySet::empty(py)?;
+        for &p in &n.pmids {
+            pm.add(sym(p))?;
+        }
+        obj.setattr(pyo3::intern!(py, "types"), types)?;
+        obj.setattr(pyo3::intern!(py, "forms"), forms)?;
+        obj.setattr(pyo3::intern!(py, "mentions"), n.mentions)?;
+        obj.setattr(pyo3::intern!(py, "pmids"), pm)?;
+        nodes.set_item(nid(i as u32), obj)?;
+    }
+    let edges = PyDict::new(py);
+    for (&(u, v, k), e) in &st.edges {
+        let obj = edge_cls.call0()?;
+        let pm = PySet::empty(py)?;
+        for &p in &e.pmids {
+            pm.add(sym(p))?;
+        }
+        let stypes = PySet::empty(py)?;
+        for &s in &e.source_types {
+            stypes.add(sym(s))?;
+        }
+        obj.setattr(pyo3::intern!(py, "pmids"), pm)?;
+        obj.setattr(pyo3::intern!(py, "source_types"), stypes)?;
+        match &e.novel {
+            None => obj.setattr(pyo3::intern!(py, "novel"), py.None())?,
+            Some(nv) => {
+                let s = PySet::empty(py)?;
+                for &p in nv {
+                    s.add(sym(p))?;
+                }
+                obj.setattr(pyo3::intern!(py, "novel"), s)?;
+            }
+        }
+        obj.setattr(pyo3::intern!(py, "count"), e.count)?;
+        let key = PyTuple::new(py, [nid(u), nid(v), sym(k)])?;
+        edges.set_item(key, obj)?;
+    }
+    let arts = PyDict::new(py);
+    for (&p, (_, title)) in &st.articles {
+        arts.set_item(sym(p), &**title)?;
+    }
+    let files = PyList::empty(py);
+    for (lines, docs) in &file_rows {
+        files.append((*lines, *docs))?;
+    }
+    let mwi = PyDict::new(py);
+    for (k, v) in &st.mentions_without_id {
+        mwi.set_item(&**k, *v)?;
+    }
+    let unk = PyDict::new(py);
+    for (k, v) in &st.unknown_relation_types {
+        unk.set_item(&**k, *v)?;
+    }
+    let rej = PyList::empty(py);
+    for (fi, line, reason, text) in &rejected {
+        let d = PyDict::new(py);
+        d.set_item("path", &paths[*fi])?;
+        d.set_item("line", *line)?;
+        d.set_item("reason", reason)?;
+        d.set_item("text", text)?;
+        rej.append(d)?;
+    }
+    let unr = PyList::empty(py);
+    for c in out.chunks.iter().flatten() {
+        for u in &c.unresolved {
+            let d = PyDict::new(py);
+            d.set_item("path", &paths[u.file])?;
+            d.set_item("line", u.lineno)?;
+            d.set_item("pmid", &u.pmid)?;
+            d.set_item("type", &u.typ)?;
+            d.set_item("id1", &u.id1)?;
+            d.set_item("id2", &u.id2)?;
+            d.set_item("reason", unresolved_reason(py, u)?)?;
+            unr.append(d)?;
+        }
+    }
+    let items: Vec<Bound<'py, PyAny>> = vec![
+        "ok".into_pyobject(py)?.into_any(),
+        nodes.into_any(),
+        edges.into_any(),
+        arts.into_any(),
+        files.into_any(),
+        counts_tuple(py, &total)?.into_any(),
+        st.annotations_in_graph.into_pyobject(py)?.into_any(),
+        mwi.into_any(),
+        st.relations_in_graph.into_pyobject(py)?.into_any(),
+        rej.into_any(),
+        unr.into_any(),
+        unk.into_any(),
+        st.documents.into_pyobject(py)?.into_any(),
+    ];
+    PyTuple::new(py, items)
+}
+
+fn fatal_tuple<'py>(py: Python<'py>, paths: &[String], f: &Fatal) -> PyResult<Bound<'py, PyTuple>> {
+    let items: Vec<Bound<'py, PyAny>> = match f {
+        Fatal::Parse(r) => vec![
+            "parse".into_pyobject(py)?.into_any(),
+            reason_text(py, &r.reason)?.into_pyobject(py)?.into_any(),
+            paths[r.file].as_str().into_pyobject(py)?.into_any(),
+            r.lineno.into_pyobject(py)?.into_any(),
+            r.text.as_str().into_pyobject(py)?.into_any(),
+        ],
+        Fatal::Unresolved(u) => vec![
+            "parse".into_pyobject(py)?.into_any(),
+            unresolved_reason(py, u)?.into_pyobject(py)?.into_any(),
+            paths[u.file].as_str().into_pyobject(py)?.into_any(),
+            u.lineno.into_pyobject(py)?.into_any(),
+            format!("{}\t{}\t{}\t{}", u.pmid, u.typ, u.id1, u.id2).into_pyobject(py)?.into_any(),
+        ],
+        Fatal::IntLiteral(s) => vec![
+            "value".into_pyobject(py)?.into_any(),
+            format!("invalid literal for int() with base 10: {}", repr(py, s)?).into_pyobject(py)?.into_any(),
+        ],
+        Fatal::IntLimit(n) => vec![
+            "value".into_pyobject(py)?.into_any(),
+            format!("Exceeds the limit ({}) for integer string conversion: value has {n} digits; use sys.set_int_max_str_digits() to increase the limit", 
+                    py.import("sys")?.call_method0("get_int_max_str_digits")?.extract::<usize>()?).into_pyobject(py)?.into_any(),
+        ],
+        Fatal::Io { file, why } => vec![
+            "input".into_pyobject(py)?.into_any(),
+            format!("{}: {}", paths[*file], why_text(py, &paths[*file], why)).into_pyobject(py)?.into_any(),
+        ],
+    };
+    PyTuple::new(py, items)
+}
+
+/// Test hooks: Python-compatible string predicates, for checking the Unicode tables.
+#[pyfunction]
+fn _py_isdigit(s: &str) -> bool {
+    uni::is_digit_str(s)
+}
+#[pyfunction]
+fn _py_isspace(s: &str) -> bool {
+    uni::is_space_str(s)
+}
+#[pyfunction]
+fn _py_decimal(s: &str) -> Option<u32> {
+    s.chars().next().and_then(uni::decimal_value)
+}
+#[pyfunction]
+fn _py_lower(s: &str) -> String {
+    uni::lower(s).into_owned()
+}
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(read_files, m)?)?;
+    m.add_function(wrap_pyfunction!(_py_isdigit, m)?)?;
+    m.add_function(wrap_pyfunction!(_py_isspace, m)?)?;
+    m.add_function(wrap_pyfunction!(_py_decimal, m)?)?;
+    m.add_function(wrap_pyfunction!(_py_lower, m)?)?;
+    Ok(())
+}

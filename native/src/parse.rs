@@ -1,0 +1,396 @@
+//! Port of kg/pubtator.py's parse_pubtator over one chunk of bytes that starts at a
+//! document boundary (file start, or just after a blank line).
+
+use crate::normalize::Tables;
+use crate::state::{Ann, Doc, Opts, Rel, State, Unresolved};
+use crate::uni::{decimal_value, is_digit_str, is_space_str, strip};
+
+#[derive(Default, Clone, Copy, Debug)]
+pub struct Counts {
+    pub lines: i64,
+    pub blank: i64,
+    pub comment: i64,
+    pub text: i64,
+    pub annotations: i64,
+    pub relations: i64,
+    pub rejected: i64,
+}
+
+impl Counts {
+    pub fn add(&mut self, o: &Counts) {
+        self.lines += o.lines;
+        self.blank += o.blank;
+        self.comment += o.comment;
+        self.text += o.text;
+        self.annotations += o.annotations;
+        self.relations += o.relations;
+        self.rejected += o.rejected;
+    }
+    pub fn sub(&mut self, o: &Counts) {
+        self.lines -= o.lines;
+        self.blank -= o.blank;
+        self.comment -= o.comment;
+        self.text -= o.text;
+        self.annotations -= o.annotations;
+        self.relations -= o.relations;
+        self.rejected -= o.rejected;
+    }
+}
+
+#[derive(Clone, Debug)]
+pub enum Reason {
+    Text(String),
+    /// `non-numeric end offset {raw!r}`: repr is made in Python
+    NonNumericEnd(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct Rej {
+    pub file: usize,
+    pub lineno: u64,
+    pub reason: Reason,
+    pub text: String,
+}
+
+#[derive(Clone, Debug)]
+pub enum Fatal {
+    Parse(Rej),
+    Unresolved(Unresolved),
+    /// ValueError from `int()` (the Python reader crashes on these too)
+    IntLiteral(String),
+    IntLimit(usize),
+    /// InputError / rejected record for a file that cannot be read further
+    #[allow(dead_code)]
+    Io { file: usize, why: IoWhy },
+}
+
+#[derive(Clone, Debug)]
+pub enum IoWhy {
+    Msg(String),
+    /// File could not be opened: the message is made by Python's own `open`
+    Open(String),
+}
+
+#[derive(Default)]
+pub struct ChunkOut {
+    pub synced: Counts,
+    pub pending: Counts,
+    pub yielded: bool,
+    pub docs: u64,
+    pub rejected: Vec<Rej>,
+    pub unresolved: Vec<Unresolved>,
+    pub fatal: Option<Fatal>,
+}
+
+/// Python's UnicodeDecodeError reason and start for invalid UTF-8.
+fn decode_error(raw: &[u8], e: &std::str::Utf8Error) -> String {
+    let at = e.valid_up_to();
+    let reason = match e.error_len() {
+        None => "unexpected end of data",
+        Some(_) => {
+            let b = raw[at];
+            if (0x80..=0xC1).contains(&b) || b >= 0xF5 {
+                "invalid start byte"
+            } else {
+                "invalid continuation byte"
+            }
+        }
+    };
+    format!("undecodable bytes ({reason} at byte {at})")
+}
+
+fn rstrip_crlf(s: &str) -> &str {
+    s.trim_end_matches(['\r', '\n'])
+}
+
+/// `int(s)` for a string that passed `str.isdigit()`: normalized decimal text.
+fn py_int(s: &str, limit: usize) -> Result<String, Fatal> {
+    let mut digits = String::with_capacity(s.len());
+    let mut n = 0usize;
+    for c in s.chars() {
+        match decimal_value(c) {
+            Some(d) => digits.push(char::from(b'0' + d as u8)),
+            None => return Err(Fatal::IntLiteral(s.to_string())),
+        }
+        n += 1;
+    }
+    if limit > 0 && n > limit {
+        return Err(Fatal::IntLimit(n));
+    }
+    let t = digits.trim_start_matches('0');
+    Ok(if t.is_empty() { "0".to_string() } else { t.to_string() })
+}
+
+fn int_lt(a: &str, b: &str) -> bool {
+    (a.len(), a) < (b.len(), b)
+}
+
+fn to_i64(s: &str) -> i64 {
+    if s.len() > 18 {
+        i64::MAX
+    } else {
+        s.parse().unwrap_or(i64::MAX)
+    }
+}
+
+pub struct Ctx<'t> {
+    pub t: &'t Tables,
+    pub o: &'t Opts,
+    pub file: usize,
+}
+
+/// Parse `buf` (lines first_lineno..) into `st`. `truncated`: the stream broke after
+/// `buf`: the last line without its line end is not read, and the open document is lost
+/// (the Python reader is interrupted by the exception).
+pub fn parse_chunk(cx: &Ctx, st: &mut State, buf: &[u8], first_lineno: u64, truncated: bool, out: &mut ChunkOut) {
+    if let Err(f) = parse_inner(cx, st, buf, first_lineno, truncated, out) {
+        out.fatal = Some(f);
+    }
+}
+
+fn parse_inner<'a>(cx: &Ctx, st: &mut State, buf: &'a [u8], first_lineno: u64, truncated: bool,
+                   out: &mut ChunkOut) -> Result<(), Fatal> {
+    let strict = cx.o.strict;
+    let file = cx.file;
+    let mut c = Counts::default(); // pending, as the Python locals
+    let mut doc: Option<Doc<'a>> = None;
+    let mut spare: Option<(Vec<crate::state::Ann<'a>>, Vec<Rel<'a>>)> = None;
+    macro_rules! new_doc {
+        ($pmid:expr) => {{
+            let mut d = Doc::new($pmid);
+            if let Some((a, r)) = spare.take() {
+                d.anns = a;
+                d.rels = r;
+            }
+            d
+        }};
+    }
+    let mut lineno = first_lineno - 1;
+    let mut pos = 0usize;
+    let n_buf = buf.len();
+
+    macro_rules! reject {
+        ($reason:expr, $text:expr) => {{
+            c.rejected += 1;
+            let r = Rej { file, lineno, reason: $reason, text: $text.to_string() };
+            if strict {
+                return Err(Fatal::Parse(r));
+            }
+            out.rejected.push(r);
+            continue;
+        }};
+    }
+    macro_rules! emit {
+        ($d:expr) => {{
+            let d = $d;
+            out.yielded = true;
+            out.synced.add(&c);
+            c = Counts::default();
+            if let Err(u) = st.add(cx.t, cx.o, &d, file, &mut out.unresolved) {
+                return Err(Fatal::Unresolved(u));
+            }
+            out.docs += 1;
+            let Doc { mut anns, mut rels, .. } = d;
+            anns.clear();
+            rels.clear();
+            spare = Some((anns, rels));
+        }};
+    }
+
+    while pos < n_buf {
+        let (raw, next) = match memchr::memchr(b'\n', &buf[pos..]) {
+            Some(i) => (&buf[pos..pos + i], pos + i + 1),
+            None => {
+                if truncated {
+                    break;
+                }
+                (&buf[pos..], n_buf)
+            }
+        };
+        pos = next;
+        lineno += 1;
+        c.lines += 1;
+        let line: &'a str = match std::str::from_utf8(raw) {
+            Ok(s) => s,
+            Err(e) => {
+                let why = decode_error(raw, &e);
+                let text = String::from_utf8_lossy(raw);
+                reject!(Reason::Text(why), rstrip_crlf(&text));
+            }
+        };
+        let mut line = rstrip_crlf(line);
+        if line.starts_with('\u{feff}') {
+            line = line.trim_start_matches('\u{feff}');
+        }
+        if line.is_empty() || (line.as_bytes()[0] != b'#' && !line.as_bytes()[0].is_ascii_alphanumeric() && is_space_str(line)) {
+            c.blank += 1;
+            if let Some(d) = doc.take() {
+                emit!(d);
+            }
+            continue;
+        }
+        let lb = line.as_bytes();
+        if lb[0] == b'#' {
+            c.comment += 1;
+            continue;
+        }
+        // Title / abstract
+        if let Some(bar) = memchr::memchr(b'|', lb) {
+            if bar > 0
+                && lb.len() >= bar + 3
+                && lb[bar + 2] == b'|'
+                && (lb[bar + 1] == b't' || lb[bar + 1] == b'a')
+                && memchr::memchr(b'\t', &lb[..bar]).is_none()
+            {
+                let pmid = strip(&line[..bar]);
+                if pmid.is_empty() {
+                    reject!(Reason::Text("title or abstract line without a PMID".to_string()), line);
+                }
+                let is_t = lb[bar + 1] == b't';
+                let text = &line[bar + 3..];
+                if let Some(d) = doc.as_ref() {
+                    let has = if is_t { d.title.is_some() } else { d.abstract_.is_some() };
+                    if pmid != d.pmid || has {
+                        let d = doc.take().unwrap();
+                        emit!(d);
+                    }
+                }
+                let d = { if doc.is_none() { doc = Some(new_doc!(pmid)); } doc.as_mut().unwrap() };
+                if is_t {
+                    d.title = Some(text);
+                } else {
+                    d.abstract_ = Some(text);
+                }
+                c.text += 1;
+                continue;
+            }
+        }
+        let mut cols: [&'a str; 8] = [""; 8];
+        let mut n = 0usize;
+        {
+            let mut from = 0usize;
+            for i in memchr::memchr_iter(b'\t', lb) {
+                if n < 8 {
+                    cols[n] = &line[from..i];
+                }
+                n += 1;
+                from = i + 1;
+            }
+            if n < 8 {
+                cols[n] = &line[from..];
+            }
+            n += 1;
+        }
+        let pmid = strip(cols[0]);
+        if n < 3 || pmid.is_empty() || pmid.contains(' ') {
+            reject!(Reason::Text(format!("not a PubTator line ({n} tab-separated columns)")), line);
+        }
+        if let Some(d) = doc.as_ref() {
+            if pmid != d.pmid {
+                if d.title.is_some() || d.abstract_.is_some() {
+                    let why = format!("PMID {pmid} inside the block of document {}", d.pmid);
+                    reject!(Reason::Text(why), line);
+                }
+                c.lines -= 1;
+                let d = doc.take().unwrap();
+                emit!(d);
+                c.lines = 1;
+            }
+        }
+        let d = { if doc.is_none() { doc = Some(new_doc!(pmid)); } doc.as_mut().unwrap() };
+        let mut second = strip(cols[1]);
+        if is_digit_str(second) {
+            if n < 5 {
+                reject!(Reason::Text(format!("annotation with {n} columns, needs at least 5")), line);
+            }
+            let end_s = strip(cols[2]);
+            if !is_digit_str(end_s) {
+                reject!(Reason::NonNumericEnd(cols[2].to_string()), line);
+            }
+            let start_v: i64;
+            if second.len() <= 18 && end_s.len() <= 18 && second.is_ascii() && end_s.is_ascii() {
+                let a: i64 = second.parse().unwrap_or(i64::MAX);
+                let b: i64 = end_s.parse().unwrap_or(i64::MAX);
+                if b < a {
+                    reject!(Reason::Text(format!("end offset {b} before start {a}")), line);
+                }
+                start_v = a;
+            } else {
+                let limit = cx.t.int_max_digits;
+                let (start, end) = match (py_int(second, limit), py_int(end_s, limit)) {
+                    (Ok(a), Ok(b)) => (a, b),
+                    _ => reject!(Reason::Text("offset is not a usable number".to_string()), line),
+                };
+                if int_lt(&end, &start) {
+                    reject!(Reason::Text(format!("end offset {end} before start {start}")), line);
+                }
+                start_v = to_i64(&start);
+            }
+            d.anns.push(Ann {
+                start: start_v,
+                text: cols[3],
+                typ: strip(cols[4]),
+                ident: if n > 5 { strip(cols[5]) } else { "" },
+                parts: if n > 6 { strip(cols[6]) } else { "" },
+            });
+            c.annotations += 1;
+            continue;
+        }
+        if is_digit_str(second.trim_start_matches('-')) {
+            reject!(Reason::Text(format!("negative offset {second}")), line);
+        }
+        if n == 3 && second.contains(' ') {
+            let sp = second.find(' ').unwrap();
+            let (rel_type, first_id) = (&second[..sp], &second[sp + 1..]);
+            let last = cols[2];
+            cols[0] = pmid;
+            cols[1] = rel_type;
+            cols[2] = first_id;
+            cols[3] = last;
+            second = rel_type;
+            n = 4;
+        }
+        if n <= 5 && cx.t.doc_level.contains(second) {
+            d.anns.push(Ann {
+                start: -1,
+                text: if n > 3 { cols[3] } else { "" },
+                typ: second,
+                ident: strip(cols[2]),
+                parts: "",
+            });
+            c.annotations += 1;
+            continue;
+        }
+        if n < 4 {
+            reject!(Reason::Text(format!("relation with {n} columns, needs 4")), line);
+        }
+        if second.is_empty() {
+            reject!(Reason::Text("relation with an empty type".to_string()), line);
+        }
+        d.rels.push(Rel {
+            pmid,
+            typ: second,
+            id1: strip(cols[2]),
+            id2: strip(cols[3]),
+            novel: if n > 4 { strip(cols[4]) } else { "" },
+            lineno,
+        });
+        c.relations += 1;
+    }
+    if truncated {
+        out.pending = c; // lost unless an earlier sync covers it: settled per file
+        return Ok(());
+    }
+    if let Some(d) = doc.take() {
+        // final sync() then the last document
+        out.synced.add(&c);
+        c = Counts::default();
+        out.yielded = true;
+        if let Err(u) = st.add(cx.t, cx.o, &d, file, &mut out.unresolved) {
+            return Err(Fatal::Unresolved(u));
+        }
+        out.docs += 1;
+    }
+    out.pending = c;
+    Ok(())
+}

@@ -1,0 +1,259 @@
+"""The native reader (kg._native, Rust) against the Python reference path.
+
+Every check builds the same input both ways and compares the whole builder state:
+nodes, edges, articles and the report, field by field; or the same error.
+"""
+
+import gzip
+import io
+import os
+import random
+import sys
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from kg import native
+
+if not native.available():
+    if os.environ.get("CI") or os.environ.get("KG_REQUIRE_NATIVE"):
+        pytest.fail("kg._native is not built (CI / KG_REQUIRE_NATIVE set)", pytrace=False)
+    pytest.skip("kg._native is not built", allow_module_level=True)
+
+import kg
+from kg.build import _read_files
+from kg.errors import KgError
+from kg.formats import sniff_format
+from kg.pubtator import iter_input_files
+
+from conftest import CORPORA, SEEDS, corpus_files
+from properties.test_fuzz import NASTY, spliced_corpus
+
+FUZZ = settings(max_examples=int(os.environ.get("KG_NATIVE_EXAMPLES", "150")), deadline=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+def _state(builder):
+    nodes = {k: (n.types, n.forms, n.mentions, n.pmids) for k, n in builder.nodes.items()}
+    edges = {k: (e.pmids, e.source_types, e.novel, e.count) for k, e in builder.edges.items()}
+    r = builder.report
+    report = {
+        "files": r.files, "documents": r.documents, "lines": r.lines,
+        "annotations_in_graph": r.annotations_in_graph, "mentions_without_id": dict(r.mentions_without_id),
+        "relations_in_graph": r.relations_in_graph, "rejected": r.rejected,
+        "unresolved_relations": r.unresolved_relations, "unknown_relation_types": dict(r.unknown_relation_types),
+    }
+    return {"nodes": nodes, "edges": edges, "articles": builder.articles, "report": report}
+
+
+def _outcome(fn, *args, **kwargs):
+    """('ok', state, builder) or (error type, message, error attributes)."""
+    try:
+        b = fn(*args, **kwargs)
+    except (KgError, ValueError, OSError) as err:
+        attrs = tuple(getattr(err, a, None) for a in ("reason", "path", "lineno", "line"))
+        return type(err).__name__, str(err), attrs
+    return "ok", _state(b), b
+
+
+def _assert_same(files, strict=False, co_mentions=False, articles=True, **native_kwargs):
+    files = [(str(p), "pubtator") for p in files]
+    want = _outcome(_read_files, files, strict, co_mentions, articles)
+    got = _outcome(native.read_files, files, strict, co_mentions, articles, **native_kwargs)
+    assert got[0] == want[0], (got[:2], want[:2])
+    if want[0] != "ok":
+        assert got[1:] == want[1:]
+        return want, got
+    w, g = want[1], got[1]
+    for part in ("articles", "nodes", "edges"):
+        if g[part] != w[part]:
+            bad = sorted(k for k in set(w[part]) | set(g[part]) if w[part].get(k) != g[part].get(k))
+            pytest.fail(f"{part} differ at {len(bad)} keys, e.g. {[(k, w[part].get(k), g[part].get(k)) for k in bad[:3]]}")
+    for field, value in w["report"].items():
+        assert g["report"][field] == value, field
+    return want, got
+
+
+def _write(tmp_path, data: bytes, name="in.pubtator") -> str:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return str(path)
+
+
+PUBTATOR_FILES = corpus_files()
+SEED_FILES = [f for f in iter_input_files([SEEDS]) if sniff_format(f)[0] == "pubtator"]
+
+
+# -- the shared corpora and the seeds --------------------------------------------------------
+
+@pytest.mark.parametrize("co_mentions", [False, True], ids=["plain", "co"])
+@pytest.mark.parametrize("strict", [False, True], ids=["lenient", "strict"])
+@pytest.mark.parametrize("path", PUBTATOR_FILES, ids=lambda p: str(p.relative_to(CORPORA)))
+def test_corpus_file_parity(path, strict, co_mentions):
+    _assert_same([path], strict, co_mentions)
+
+
+@pytest.mark.parametrize("co_mentions", [False, True], ids=["plain", "co"])
+@pytest.mark.parametrize("strict", [False, True], ids=["lenient", "strict"])
+def test_seeds_parity(strict, co_mentions):
+    assert SEED_FILES
+    _assert_same(SEED_FILES, strict, co_mentions)
+
+
+@pytest.mark.parametrize("co_mentions", [False, True], ids=["plain", "co"])
+def test_written_graphs_are_byte_identical(tmp_path, co_mentions):
+    files = PUBTATOR_FILES + SEED_FILES
+    want, got = _assert_same(files, False, co_mentions)
+    for name, (_, _, builder) in (("py", want), ("rs", got)):
+        kg.write_graph(builder.graph(), tmp_path / f"{name}.json")
+    assert (tmp_path / "py.json").read_bytes() == (tmp_path / "rs.json").read_bytes()
+    assert want[2].report.to_dict() == got[2].report.to_dict()
+
+
+def test_articles_off():
+    _assert_same(SEED_FILES + PUBTATOR_FILES[:3], False, False, articles=False)
+
+
+# -- threads and chunks ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("threads,chunk_size", [(1, None), (2, None), (2, 1), (1, 64), (3, 4096)])
+def test_threads_and_chunks_give_the_same_state(threads, chunk_size):
+    files = PUBTATOR_FILES + SEED_FILES
+    _assert_same(files, False, True, threads=threads, chunk_size=chunk_size)
+
+
+def test_big_file_in_tiny_chunks_strict_first_error(tmp_path):
+    # a problem late in a file split into many chunks: the first one in line order is raised
+    base = (CORPORA / "biored" / "Dev.PubTator").read_bytes()
+    data = base + b"\n123|t|x\n123\tnot an offset\n" + base + b"\nbroken line\n"
+    path = _write(tmp_path, data)
+    for threads, chunk in ((2, 1), (2, 1000), (1, None)):
+        want, got = _assert_same([path], True, threads=threads, chunk_size=chunk)
+        assert want[0] == "ParseError"
+
+
+# -- fuzzing ---------------------------------------------------------------------------------
+
+@FUZZ
+@given(data=st.binary(max_size=2000), strict=st.booleans(), co=st.booleans(),
+       threads=st.integers(1, 3), chunk=st.sampled_from([None, 1, 7, 100]))
+def test_arbitrary_bytes(tmp_path_factory, data, strict, co, threads, chunk):
+    path = _write(tmp_path_factory.mktemp("fz"), data)
+    _assert_same([path], strict, co, threads=threads, chunk_size=chunk)
+
+
+@FUZZ
+@given(data=spliced_corpus(), strict=st.booleans(), co=st.booleans(),
+       threads=st.integers(1, 2), chunk=st.sampled_from([None, 1, 300, 5000]))
+def test_spliced_corpus(tmp_path_factory, data, strict, co, threads, chunk):
+    path = _write(tmp_path_factory.mktemp("fz"), data)
+    _assert_same([path], strict, co, threads=threads, chunk_size=chunk)
+
+
+@given(st.lists(st.sampled_from([b"1|t|T\n", b"1|a|A\n", b"1\t0\t3\tabc\tGene\t5\n", b"2\t0\t1\tx\tDisease\tD000001\n",
+                                 b"1\tassociate\t5\tD000001\n", b"1\tCID\t5 D1\n", b"\n", b"\r\n", b" \t\n", b"#c\n",
+                                 b"1\tGene\t5\n", b"1\t-2\t3\tx\tGene\t1\n", b"1\t\xc2\xb2\t3\tx\tGene\t1\n",
+                                 b"1\t3\tx\tab\tGene\t1\n", b"1\t5\t3\tab\tGene\t1\n", b"1\t\t5\t6\n",
+                                 b"1\tBind\tGene|7\tChemical|MESH:D1\tNovel\n", b"\xef\xbb\xbf2|t|B\n",
+                                 b"3\t0\t2\tab\tVariant\ttmVar:p|SUB|A|1|B;RS#:12\n", b"3\tAssociation\trs12\tp|SUB|A|1|B\n",
+                                 b"x\xff\n", b"1\t0\t1\t\xe2\x82\n"] + NASTY), max_size=40),
+       st.booleans(), st.booleans(), st.integers(1, 2), st.sampled_from([None, 1, 10]))
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+def test_line_soup(tmp_path_factory, lines, strict, co, threads, chunk):
+    path = _write(tmp_path_factory.mktemp("fz"), b"".join(lines))
+    _assert_same([path], strict, co, threads=threads, chunk_size=chunk)
+
+
+def test_huge_lines_nul_bom_crlf(tmp_path):
+    data = (b"\xef\xbb\xbf1|t|" + b"x" * 3_000_000 + b"\r\n1\t0\t3\tab\x00c\tGene\t1\r\n\x00\x00\n"
+            + b"1\t4\t6\tx\xef\xbb\xbfy\tGene\t2\n\r\n2|t|a\tb|c\n2\tGene\t5\n")
+    for chunk in (None, 1):
+        _assert_same([_write(tmp_path, data)], False, True, chunk_size=chunk)
+
+
+# -- decoding, crashes, gzip -----------------------------------------------------------------
+
+@pytest.mark.parametrize("raw", [b"\xff", b"ab\xc3", b"a\xe0\x80b", b"\xed\xa0\x80", b"\xf4\x90\x80\x80",
+                                 b"\xf0\x9f\x98", b"\xc0\xaf", b"ok\xe2\x82\r", b"\xf8\x88\x80\x80\x80"])
+def test_undecodable_lines(tmp_path, raw):
+    data = b"1|t|T\n1\t0\t1\t" + raw + b"\tGene\t1\n" + raw + b"\n"
+    want, got = _assert_same([_write(tmp_path, data)])
+    assert [r["reason"] for r in got[1]["report"]["rejected"]][0].startswith("undecodable bytes (")
+
+
+def test_non_decimal_digit_offset_is_rejected_like_python(tmp_path):
+    # '²'.isdigit() but int('²') fails: both readers reject the line, neither crashes
+    want, got = _assert_same([_write(tmp_path, "1\t\u00b2\t3\tx\tGene\t1\n".encode())])
+    assert want[0] == "ok"
+    assert [r["reason"] for r in got[1]["report"]["rejected"]] == ["offset is not a usable number"]
+    want, got = _assert_same([_write(tmp_path, ("1\t\u0663\t\u0665\tx\tGene\t1\n1\t9\t" + "1" * 30 + "\tx\tGene\t1\n").encode())])
+    assert want[0] == "ok"
+
+
+def test_gzip_plain_and_multi_member(tmp_path):
+    base = (CORPORA / "biored" / "Dev.PubTator").read_bytes()
+    path = tmp_path / "x.pubtator.gz"
+    path.write_bytes(gzip.compress(base[:100_000]) + gzip.compress(base[100_000:]))
+    for chunk in (None, 4096):
+        _assert_same([path], False, True, chunk_size=chunk)
+
+
+@pytest.mark.parametrize("cut", [0.3, 0.77, 0.999])
+@pytest.mark.parametrize("strict", [False, True], ids=["lenient", "strict"])
+def test_truncated_gzip(tmp_path, cut, strict):
+    base = (CORPORA / "biored" / "Dev.PubTator").read_bytes()
+    blob = gzip.compress(base)
+    path = tmp_path / "cut.pubtator.gz"
+    path.write_bytes(blob[: int(len(blob) * cut)])
+    plain = SEED_FILES[0]
+    for chunk in (None, 2048):
+        want, got = _assert_same([plain, path, plain], strict, chunk_size=chunk)
+        if strict:
+            assert want[0] == "InputError"
+        else:
+            assert "cannot read further (EOFError" in want[1]["report"]["rejected"][-1]["reason"]
+
+
+def _gz_cases():
+    base = SEEDS.joinpath("PMID39937001.pubtator").read_bytes()
+    one = gzip.compress(base)
+    return {
+        "trailing-garbage": one + b"garbage!",
+        "trailing-partial-magic": one + b"\x00\x00\x1f",
+        "zero-padding": one + b"\x00" * 10,
+        "zero-padding-then-member": one + b"\x00" * 10 + one,
+        "bad-method": b"\x1f\x8bxxxxxxxxxxxx",
+        "bad-method-second-member": one + b"\x1f\x8b\x07aaaaaaaaa",
+        "magic-only": b"\x1f\x8b",
+        "header-only": b"\x1f\x8b\x08",
+        "second-member-truncated": one + one[:40],
+        "empty-member": gzip.compress(b""),
+    }
+
+
+@pytest.mark.parametrize("case", sorted(_gz_cases()))
+@pytest.mark.parametrize("strict", [False, True], ids=["lenient", "strict"])
+def test_gzip_member_rules_as_python(tmp_path, case, strict):
+    path = tmp_path / "x.gz"
+    path.write_bytes(_gz_cases()[case])
+    _assert_same([path], strict)
+
+
+def test_missing_file_raises_like_python(tmp_path):
+    _assert_same([SEED_FILES[0], tmp_path / "nope.pubtator"])
+    _assert_same([SEED_FILES[0], tmp_path / "nope.pubtator"], True)
+
+
+# -- Python's string predicates, as compiled into the extension ------------------------------
+
+def test_unicode_tables_match_this_python():
+    from kg import _native
+
+    chars = [chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000]
+    assert [c for c in chars if c.isdigit() != _native._py_isdigit(c)] == []
+    assert [c for c in chars if c.isspace() != _native._py_isspace(c)] == []
+    assert [c for c in chars if c.isdecimal() and _native._py_decimal(c) != int(c)] == []
+    # lower(): only strings whose lower case is ASCII can meet the (ASCII) tables
+    assert [c for c in chars if c.lower().isascii() and _native._py_lower(c) != c.lower()] == []

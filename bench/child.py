@@ -209,6 +209,8 @@ def task_kg(args, clock):
 
     files = [args.path]
     kwargs = {"co_mentions": args.co_mentions}
+    if args.engine:
+        kwargs["engine"] = args.engine
     if args.workers is not None:
         if "workers" not in inspect.signature(kg.build).parameters:
             return {"skipped": "kg.build has no workers= parameter"}
@@ -393,6 +395,7 @@ def main(argv=None) -> int:
     ap.add_argument("--co-mentions", action="store_true")
     ap.add_argument("--save")
     ap.add_argument("--workers", type=int)
+    ap.add_argument("--engine", help="kg: auto | native | python")
     ap.add_argument("--profile")
     ap.add_argument("--batch", type=int, default=10_000)
     ap.add_argument("--slice", type=int, default=0)

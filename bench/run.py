@@ -180,18 +180,19 @@ def competitors(corpus: Path, graph_out: Path, has_workers: bool, variant: str |
     kg = Competitor("kg build", ["kg", c])
     kg1 = Competitor("kg build, 1 worker", ["kg", c, "--workers", "1"], workers=1)
     kg2 = Competitor("kg build, 2 workers", ["kg", c, "--workers", "2"], workers=2)
+    kg_py = Competitor("kg build, Python engine", ["kg", c, "--engine", "python"])
     kg_save = Competitor("kg build + save", ["kg", c, "--save", str(graph_out)])
     kg_co = Competitor("kg build --co-mentions", ["kg", c, "--co-mentions"], group="co-mention")
     kg_co1 = Competitor("kg build --co-mentions, 1 worker", ["kg", c, "--co-mentions", "--workers", "1"], workers=1,
                         group="co-mention")
     if variant == "relations":
-        return [floor[0], bioc, nm_rel, kg, kg1]
+        return [floor[0], bioc, nm_rel, kg, kg1, kg_py]
     if variant == "annotations":
         return [floor[0], bioc, nm_all, kg, kg1, kg_co] + ([kg_co1] if has_workers else [])
     out = [*floor, bioc, kg_parse, nm_rel, nm_all, kg]
     if has_workers:
         out += [kg1, kg2]
-    out += [kg_save, kg_co]
+    out += [kg_py, kg_save, kg_co]
     if has_workers:
         out.append(kg_co1)
     return out

@@ -7,8 +7,10 @@ in sorted order so that the same corpus always gives the same graph.
 
 from __future__ import annotations
 
+import gc
 import os
 import zlib
+from contextlib import contextmanager
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -532,6 +534,24 @@ def build(
     >>> result.report.reconciles()
     True
     """
+    with _gc_paused():
+        return _build(paths, strict, co_mentions, articles, workers, engine, progress)
+
+
+@contextmanager
+def _gc_paused():
+    """Pause the cyclic garbage collector while millions of acyclic objects (sets, dicts,
+    lists) are made: its full passes over them cost a third of finishing a big graph."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _build(paths, strict, co_mentions, articles, workers, engine, progress) -> BuildResult:
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     paths = list(paths)

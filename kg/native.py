@@ -8,7 +8,6 @@ The extension (``kg._native``) is optional: :func:`available` says whether it wa
 
 from __future__ import annotations
 
-import gc
 import os
 import sys
 from collections import Counter
@@ -62,7 +61,7 @@ def read_files(files: list[tuple[str, str]], strict: bool, co_mentions: bool, ar
     """
     if _native is None:
         raise RuntimeError("kg._native is not built (pip install -e . with cargo available)")
-    from .build import BuildReport, GraphBuilder, _Edge, _Node
+    from .build import BuildReport, GraphBuilder, _Edge, _Node, _gc_paused
     from .errors import InputError, ParseError
     from .pubtator import LineCounts
 
@@ -70,16 +69,11 @@ def read_files(files: list[tuple[str, str]], strict: bool, co_mentions: bool, ar
         if fmt != "pubtator":
             raise ValueError(f"{path}: the native reader reads only PubTator text, not {fmt}")
     paths = [str(p) for p, _ in files]
-    enabled = gc.isenabled()
-    gc.disable()  # the result is many new containers, none cyclic: no collection passes over them
-    try:
+    with _gc_paused():  # the result is many new containers, none cyclic
         res = _native.read_files(
             paths, _tables(), bool(strict), bool(co_mentions), bool(articles),
             max(1, threads or os.cpu_count() or 1), max(1, chunk_size or CHUNK_SIZE), _Node, _Edge,
         )
-    finally:
-        if enabled:
-            gc.enable()
     kind = res[0]
     if kind == "parse":
         raise ParseError(res[1], res[2], res[3], res[4])

@@ -474,8 +474,9 @@ def _tx_entities(tx, rows: list[dict[str, Any]]) -> tuple[int, int]:
     changes = _entity_changes(tx, rows)
     if not changes:
         return 0, 0
-    _lock(tx, "load_lock_entities", "ids", [row["id"] for row, _, _ in changes])
-    changes = _entity_changes(tx, [row for row, _, _ in changes])
+    if not all(absent for _, _, absent in changes):  # all new: nothing to lock, a race shows in `created`
+        _lock(tx, "load_lock_entities", "ids", [row["id"] for row, _, _ in changes])
+        changes = _entity_changes(tx, [row for row, _, _ in changes])
     by_label: dict[str, list[dict[str, Any]]] = {}
     for row, merged, _ in changes:
         by_label.setdefault(cypher_name(merged["type"] or "Unknown"), []).append({"id": row["id"], **merged})
@@ -505,11 +506,12 @@ def _tx_articles(tx, rows: list[dict[str, Any]]) -> tuple[int, int]:
     changes = _article_changes(tx, rows)
     if not changes:
         return 0, 0
-    _lock(tx, "load_lock_articles", "pmids", [row["pmid"] for row, _ in changes])
-    wanted = {row["pmid"] for row, _ in changes}
-    changes = _article_changes(tx, [row for row in rows if row["pmid"] in wanted])
-    if not changes:
-        return 0, 0
+    if not all(absent for _, absent in changes):  # all new: nothing to lock, a race shows in `created`
+        _lock(tx, "load_lock_articles", "pmids", [row["pmid"] for row, _ in changes])
+        wanted = {row["pmid"] for row, _ in changes}
+        changes = _article_changes(tx, [row for row in rows if row["pmid"] in wanted])
+        if not changes:
+            return 0, 0
     written, created, _ = _write(tx, _query("load_merge_articles"), [row for row, _ in changes])
     absent = sum(1 for _, was_absent in changes if was_absent)
     if created != absent:
@@ -541,11 +543,12 @@ def _tx_relationships(tx, rel_type: str, rows: list[dict[str, Any]]) -> tuple[in
         return 0, 0
     # Both endpoints locked: no other load can create or change a relationship between
     # them until this transaction ends (MERGE locks them too before it creates one).
-    wanted = {(row["start"], row["end"]) for row, _ in changes}
-    _lock(tx, "load_lock_entities", "ids", [i for pair in wanted for i in pair])
-    changes = _relationship_changes(tx, rel_type, [r for r in rows if (r["start"], r["end"]) in wanted])
-    if not changes:
-        return 0, 0
+    if not all(absent for _, absent in changes):  # all new: a race shows in `created` and is retried
+        wanted = {(row["start"], row["end"]) for row, _ in changes}
+        _lock(tx, "load_lock_entities", "ids", [i for pair in wanted for i in pair])
+        changes = _relationship_changes(tx, rel_type, [r for r in rows if (r["start"], r["end"]) in wanted])
+        if not changes:
+            return 0, 0
     batch = [row for row, _ in changes]
     written, _, created = _write(tx, _query("load_merge_relationships", rel_type=rel_type), batch)
     if written != len(batch):

@@ -396,11 +396,12 @@ def test_batch_waits_for_another_loads_update(empty_db):
 @pytest.mark.neo4j
 def test_batch_waits_for_a_node_another_load_is_creating(empty_db):
     """Another load's open batch creates the entity this load is about to create: this
-    load waits (its lock query's unique-index seek waits for the uncommitted node), then
-    finds the node and merges into it instead of overwriting it."""
+    load waits (its MERGE's unique-index seek waits for the uncommitted node), sees from
+    its created count that it lost the race, runs the batch again, finds the node and
+    merges into it instead of overwriting it."""
     load(nx.MultiDiGraph())  # the schema only
     summary, blocked = _race(empty_db, lambda tx: _tx_entities(tx, _rows(_entity_graph(["2"]))),
-                             _entity_graph(["3"]), "_kg_lock")
+                             _entity_graph(["3"]), "MERGE")
     assert blocked
     assert query(empty_db, "MATCH (n:Entity {id:'MESH:D1'}) RETURN n.pmids AS p, n.mentions AS m") == \
         [{"p": ["2", "3"], "m": 2}]

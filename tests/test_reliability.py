@@ -67,18 +67,29 @@ def test_interrupt_while_writing_removes_the_temporary_file(tmp_path, monkeypatc
     monkeypatch.setattr(json, "dump", real_dump)
 
 
-def test_build_streams_under_a_hard_memory_limit(tmp_path):
-    """~5.6 million lines (≈ 490 MB) built in a process limited to less address space than
-    the file's size plus the interpreter (its split lines alone would need several GB)."""
-    corpus = write_scaled_corpus(tmp_path / "big.pubtator", 300)
-    size = corpus.stat().st_size
+@pytest.fixture(scope="module")
+def huge_corpus(tmp_path_factory):
+    corpus = write_scaled_corpus(tmp_path_factory.mktemp("huge") / "big.pubtator", 300)
     n_lines = sum(1 for _ in open(corpus, "rb"))
     assert n_lines > 5_000_000
+    return corpus, n_lines
+
+
+@pytest.mark.parametrize("engine", ["python", "native"])
+def test_build_streams_under_a_hard_memory_limit(huge_corpus, engine):
+    """~5.6 million lines (≈ 490 MB) built in a process limited to less address space than
+    the file's size plus the interpreter (its split lines alone would need several GB)."""
+    from kg import native
+
+    if engine == "native" and not native.available():
+        pytest.skip("native reader not built") if not os.environ.get("CI") else pytest.fail("native reader not built")
+    corpus, n_lines = huge_corpus
+    size = corpus.stat().st_size
     limit = 900 << 20  # address space, bytes: Python + networkx take ~250 MB of it
     code = (
         "import resource, sys, kg\n"
         f"resource.setrlimit(resource.RLIMIT_AS, ({limit}, {limit}))\n"
-        f"r = kg.build({str(corpus)!r}, workers=1, articles=False)\n"
+        f"r = kg.build({str(corpus)!r}, workers=1, articles=False, engine={engine!r})\n"
         "assert r.report.reconciles()\n"
         "print(r.report.lines.lines, r.graph.number_of_nodes(), "
         "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
@@ -87,4 +98,7 @@ def test_build_streams_under_a_hard_memory_limit(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     lines, nodes, maxrss_kb = map(int, proc.stdout.split())
     assert lines == n_lines
-    assert maxrss_kb * 1024 < size  # peak memory below the size of the input file itself
+    if engine == "python":  # the streaming reference: peak memory below the input file's size
+        assert maxrss_kb * 1024 < size
+    # native: the address-space limit is the check (peak RSS ~220 MB here, once 500 MB in a
+    # CI-like run: see the issue notes)

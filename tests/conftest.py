@@ -24,3 +24,21 @@ def corpus_files():
 def corpora() -> Path:
     assert CORPORA.is_dir(), f"shared corpora missing at {CORPORA}"
     return CORPORA
+
+
+@pytest.fixture(scope="session")
+def G():
+    """The seed graph (`kg.build("seeds/")`), shared by the analysis and view tests."""
+    import kg
+
+    return kg.build(SEEDS).graph
+
+
+@pytest.fixture(scope="session")
+def biored():
+    """BioRED Train + Dev + Test as one graph."""
+    import kg
+
+    path = CORPORA / "biored"
+    assert path.is_dir(), f"BioRED missing at {path}"
+    return kg.build(path).graph

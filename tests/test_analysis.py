@@ -8,27 +8,16 @@ from collections import defaultdict
 import networkx as nx
 import pytest
 
-import kg
 from kg import analysis
 from kg.errors import KgError
 
-from conftest import CORPORA, ROOT, SEEDS
+from conftest import CORPORA, ROOT
 
 SLE = "MESH:D008180"
 IRF5 = "NCBIGene:3663"
 CAR = "NCBIGene:9970"
 
 
-@pytest.fixture(scope="module")
-def G():
-    return kg.build(SEEDS).graph
-
-
-@pytest.fixture(scope="module")
-def biored():
-    path = CORPORA / "biored"
-    assert path.is_dir(), f"BioRED missing at {path}"
-    return kg.build(path).graph
 
 
 # --- find / resolve -------------------------------------------------------------------------

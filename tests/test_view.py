@@ -23,19 +23,8 @@ from kg import analysis
 from kg.errors import KgError
 from kg.view import write_plot, write_view
 
-from conftest import CORPORA, SEEDS
 
 SLE = "MESH:D008180"
-
-
-@pytest.fixture(scope="module")
-def G():
-    return kg.build(SEEDS).graph
-
-
-@pytest.fixture(scope="module")
-def biored():
-    return kg.build(CORPORA / "biored").graph
 
 
 def page_data(path: Path) -> dict:

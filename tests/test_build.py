@@ -1,5 +1,4 @@
 import random
-import shutil
 from collections import defaultdict
 
 import networkx as nx

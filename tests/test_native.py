@@ -5,10 +5,7 @@ nodes, edges, articles and the report, field by field; or the same error.
 """
 
 import gzip
-import io
 import os
-import random
-import sys
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st

@@ -35,7 +35,6 @@ from neo4j_support import (  # noqa: F401 - fixtures are used by name
 
 import kg
 from kg.errors import Neo4jError
-from kg.io import ARRAY_DELIMITER
 from kg.neo4j import (CYPHER_DIR, LoadSummary, _query, cypher_name, load_graph, load_query, merge_entity,
                       merge_relationship, schema_statements)
 

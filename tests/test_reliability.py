@@ -1,7 +1,6 @@
 """Interruptions and memory: kg build never leaves a half-written graph, and streams."""
 
 import os
-import resource
 import shutil
 import signal
 import subprocess

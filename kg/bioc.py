@@ -57,8 +57,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator
 from typing import Any, BinaryIO
 
-from .errors import ParseError
-from .pubtator import Annotation, Document, LineCounts, OnReject, Rejected, Relation, open_lines
+from .pubtator import Annotation, Document, LineCounts, OnReject, Rejected, Relation, _raise, open_lines
 
 __all__ = ["parse_bioc_xml", "parse_bioc_json", "read_bioc_xml", "read_bioc_json"]
 
@@ -79,10 +78,6 @@ _ID_KEYS = (
     ("NCBI Taxonomy", ""), ("NCBI_Taxonomy", ""), ("Taxonomy", ""),
 )
 _ENTITY_KEYS = (("entity1", "entity2"), ("role1", "role2"), ("arg1", "arg2"))
-
-
-def _raise(rejected: Rejected) -> None:
-    raise ParseError(rejected.reason, rejected.path, rejected.lineno, rejected.line)
 
 
 def _chunks(source: BinaryIO | Iterable[bytes | str] | bytes | str, size: int) -> Iterator[bytes | str]:

@@ -27,9 +27,8 @@ import os
 import re
 from collections.abc import Iterable, Iterator
 
-from .errors import ParseError
 from .normalize import ENTITY_TYPES
-from .pubtator import Annotation, Document, LineCounts, OnReject, Rejected, Relation, open_lines
+from .pubtator import Annotation, Document, LineCounts, OnReject, Rejected, Relation, _raise, _text_lines, open_lines
 
 __all__ = [
     "parse_bulk_concepts",
@@ -57,10 +56,6 @@ _HEADER_TYPES = {
 CONCEPT_TYPES = frozenset(t.lower() for t in ENTITY_TYPES) | {"chromosome", "genus", "strain", "cellline"}
 
 
-def _raise(rejected: Rejected) -> None:
-    raise ParseError(rejected.reason, rejected.path, rejected.lineno, rejected.line)
-
-
 def concept_type_from_name(name: str) -> str | None:
     """The entity type a bulk file's name gives (``disease2pubtator`` → ``Disease``).
 
@@ -75,20 +70,15 @@ def _tsv(lines: Iterable[str | bytes], path: str, reject: OnReject, c: LineCount
          encoding: str) -> Iterator[tuple[int, str, list[str]]]:
     """Decoded data lines as ``(lineno, line, columns)``; blank and ``#`` lines counted here."""
     lineno = 0
+    bad: dict[int, str] = {}  # line number -> why its bytes could not be decoded
     try:
-        for raw in lines:
+        for line in _text_lines(lines, encoding, bad):
             lineno += 1
             c.lines += 1
-            if isinstance(raw, bytes):
-                try:
-                    line = raw.decode(encoding)
-                except UnicodeDecodeError as err:
-                    c.rejected += 1
-                    reject(Rejected(path, lineno, f"undecodable bytes ({err.reason} at byte {err.start})",
-                                    raw.decode(encoding, "replace").rstrip("\r\n")))
-                    continue
-            else:
-                line = raw
+            if bad and lineno in bad:
+                c.rejected += 1
+                reject(Rejected(path, lineno, bad.pop(lineno), line.rstrip("\r\n")))
+                continue
             line = line.rstrip("\r\n")
             if line and line[0] == "\ufeff":
                 line = line.lstrip("\ufeff")

@@ -33,7 +33,8 @@ from .normalize import (
 from .formats import READERS, sniff_format
 from .pubtator import Document, LineCounts, Rejected, iter_input_files, open_lines
 
-__all__ = ["BuildReport", "BuildResult", "GraphBuilder", "build", "pmid_sort_key", "sort_pmids", "CO_MENTION"]
+__all__ = ["BuildReport", "BuildResult", "GraphBuilder", "build", "choose_name", "pmid_sort_key", "sort_pmids",
+           "CO_MENTION"]
 
 CO_MENTION = "Co_Mention"
 
@@ -639,5 +640,3 @@ def _sort_report(report: BuildReport, files: list[tuple[str, str]]) -> None:
     report.rejected.sort(key=lambda r: (order[r["path"]], r["line"]))
     report.unresolved_relations.sort(key=lambda r: (order[r["path"]], r["line"]))
 
-
-__all__ += ["choose_name", "Rejected"]

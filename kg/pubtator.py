@@ -156,6 +156,7 @@ def parse_pubtator(
     n_lines = n_blank = n_comment = n_text = n_ann = n_rel = n_rej = 0
 
     def sync() -> None:  # counters live in locals on the hot path; publish them at each yield
+        nonlocal n_lines, n_blank, n_comment, n_text, n_ann, n_rel, n_rej
         c.lines += n_lines
         c.blank += n_blank
         c.comment += n_comment
@@ -163,6 +164,7 @@ def parse_pubtator(
         c.annotations += n_ann
         c.relations += n_rel
         c.rejected += n_rej
+        n_lines = n_blank = n_comment = n_text = n_ann = n_rel = n_rej = 0
 
     doc: Document | None = None
     lineno = 0
@@ -180,7 +182,6 @@ def parse_pubtator(
             n_blank += 1
             if doc is not None:
                 sync()
-                n_lines = n_blank = n_comment = n_text = n_ann = n_rel = n_rej = 0
                 yield doc
                 doc = None
             continue
@@ -201,7 +202,6 @@ def parse_pubtator(
             if doc is not None and (pmid != doc.pmid or (doc.title if kind == "t" else doc.abstract) is not None):
                 # A new document starts without a blank line before it.
                 sync()
-                n_lines = n_blank = n_comment = n_text = n_ann = n_rel = n_rej = 0
                 yield doc
                 doc = None
             if doc is None:
@@ -228,7 +228,7 @@ def parse_pubtator(
             # annotation-only blocks may follow each other without a blank line
             n_lines -= 1  # this line belongs to the next document's counts
             sync()
-            n_lines, n_blank, n_comment, n_text, n_ann, n_rel, n_rej = 1, 0, 0, 0, 0, 0, 0
+            n_lines = 1
             yield doc
             doc = None
         if doc is None:

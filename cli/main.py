@@ -184,11 +184,11 @@ def info(
 
 def _load(G, uri: str, user: str, password: Optional[str], database: str, batch_size: int,
           articles: bool = True) -> None:
-    from kg.neo4j import load_graph
+    from kg.neo4j import DEFAULT_PASSWORD, load_graph
 
     progress = _Progress("loading", unit="rows")
     try:
-        summary = load_graph(G, uri=uri, auth=(user, password or "kgpassword"), database=database,
+        summary = load_graph(G, uri=uri, auth=(user, password or DEFAULT_PASSWORD), database=database,
                              batch_size=batch_size, articles=articles, progress=progress)
     except KgError as err:
         raise _fail(err) from None

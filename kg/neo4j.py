@@ -148,6 +148,9 @@ _VERSION = re.compile(r"(?:Neo4j/)?(\d+(?:\.\d+)*)")
 # here until those files are added.) The lock queries write and remove a scratch
 # property: Neo4j takes a node's write lock on the first write and keeps it until the
 # transaction ends, so what the batch reads next cannot change under it.
+#: The password `scripts/neo4j` gives the local server unless NEO4J_PASSWORD says otherwise.
+DEFAULT_PASSWORD = "kgpassword"
+
 #: How often a batch that lost a race (a node created by another load between its read
 #: and its write) is retried before the load gives up.
 RACE_RETRIES = 20
@@ -658,7 +661,7 @@ def load_graph(
     G: nx.MultiDiGraph,
     *,
     uri: str = "bolt://127.0.0.1:7687",
-    auth: tuple[str, str] = ("neo4j", "kgpassword"),
+    auth: tuple[str, str] = ("neo4j", DEFAULT_PASSWORD),
     database: str = "neo4j",
     batch_size: int = 10_000,
     articles: bool = True,

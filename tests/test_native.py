@@ -70,7 +70,17 @@ def _assert_same(files, strict=False, co_mentions=False, articles=True, **native
             pytest.fail(f"{part} differ at {len(bad)} keys, e.g. {[(k, w[part].get(k), g[part].get(k)) for k in bad[:3]]}")
     for field, value in w["report"].items():
         assert g["report"][field] == value, field
+    finished = native.read_files(files, strict, co_mentions, articles, finish=True, **native_kwargs)
+    assert _graph(finished) == _graph(want[2]), "the natively finished graph differs"
     return want, got
+
+
+def _graph(builder):
+    """Everything of `builder.graph()`, in order, and the report's tallies of it."""
+    G = builder.graph()
+    r = builder.report
+    return (list(G.nodes(data=True)), list(G.edges(keys=True, data=True)), G.graph,
+            [(u, list(G.succ[u]), list(G.pred[u])) for u in G], r.type_conflicts, r.nodes_by_type, r.edges_by_type)
 
 
 def _write(tmp_path, data: bytes, name="in.pubtator") -> str:
@@ -254,3 +264,18 @@ def test_unicode_tables_match_this_python():
     assert [c for c in chars if c.isdecimal() and _native._py_decimal(c) != int(c)] == []
     # lower(): only strings whose lower case is ASCII can meet the (ASCII) tables
     assert [c for c in chars if c.lower().isascii() and _native._py_lower(c) != c.lower()] == []
+
+
+@pytest.mark.parametrize("data", [
+    # names from non-ASCII forms are chosen by Python (isalpha/isupper/lower on Unicode)
+    "1|t|TNF-\u03b1 and \u0130L6\n1\t0\t5\tTNF-\u03b1\tGene\t7124\n1\t10\t13\t\u0130L6\tGene\t3569\n"
+    "1\t10\t13\til6\tGene\t3569\n2\t0\t5\tTNF-\u0391\tGene\t7124\n2\t0\t5\ttnf-\u03b1\tGene\t7124\n\n",
+    # PMIDs that are not ASCII, or too long for int(): the whole finish is left to Python
+    "\u0661\u0662|t|x\n\u0661\u0662\t0\t1\tx\tGene\t1\n\n12|t|y\n12\t0\t1\ty\tGene\t1\n\n",
+    "0012|t|x\n0012\t0\t1\tx\tGene\t1\n\n12\t0\t1\tx\tGene\t1\n\nab\t0\t1\tx\tGene\t1\n\n" + "9" * 700 + "\t0\t1\tx\tGene\t1\n",
+    # ASCII ids, finished natively: numbers by value then text ("012" < "12"), then the rest
+    "12\t0\t1\tx\tGene\t1\n\n012\t0\t1\tx\tGene\t1\n\nab\t0\t1\tx\tGene\t1\n\n9\t0\t1\tx\tGene\t1\n\n"
+    "A\t0\t1\tX\tGene\t1\n\n100\t0\t1\tx\tGene\t1\n",
+], ids=["unicode-forms", "unicode-pmids", "long-pmid", "ascii-pmid-order"])
+def test_finish_left_to_python_where_unicode_rules_decide(tmp_path, data):
+    _assert_same([_write(tmp_path, data.encode())], False, True)

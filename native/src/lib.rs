@@ -1,6 +1,7 @@
 //! kg._native: PubTator text files -> GraphBuilder state, as kg.build._read_files.
 
 mod driver;
+mod finish;
 mod gz;
 mod normalize;
 mod parse;
@@ -85,7 +86,7 @@ fn counts_tuple<'py>(py: Python<'py>, c: &Counts) -> PyResult<Bound<'py, PyTuple
 
 /// Read PubTator files; returns a tuple the Python wrapper turns into a GraphBuilder.
 #[pyfunction]
-#[pyo3(signature = (paths, tables, strict, co_mentions, articles, threads, chunk_size, node_cls, edge_cls))]
+#[pyo3(signature = (paths, tables, strict, co_mentions, articles, threads, chunk_size, node_cls, edge_cls, finish))]
 #[allow(clippy::too_many_arguments)]
 fn read_files<'py>(
     py: Python<'py>,
@@ -98,11 +99,12 @@ fn read_files<'py>(
     chunk_size: usize,
     node_cls: &Bound<'py, PyAny>,
     edge_cls: &Bound<'py, PyAny>,
+    finish: bool,
 ) -> PyResult<Bound<'py, PyTuple>> {
     let t = tables_from(tables)?;
     let o = Opts { strict, co_mentions, articles };
     let files = paths.clone();
-    let out = py.detach(|| driver::run(files, &t, &o, threads, chunk_size));
+    let mut out = py.detach(|| driver::run(files, &t, &o, threads, chunk_size));
 
     // -- errors first (file/line order), then the per-file tallies -------------------------
     let mut file_rows = Vec::new();
@@ -150,79 +152,12 @@ fn read_files<'py>(
         file_rows.push((counts.lines, docs));
     }
 
-    // -- graph -----------------------------------------------------------------------------
+    // -- graph: finished rows, or the builder state for Python to finish ------------------
+    let graph = match if finish { finish::finish(py, &mut out.state, articles)? } else { None } {
+        Some(rows) => ("rows", rows).into_pyobject(py)?.into_any(),
+        None => ("state", state_tuple(py, &mut out.state, node_cls, edge_cls)?).into_pyobject(py)?.into_any(),
+    };
     let st = &out.state;
-    let mut pys: Vec<Option<Bound<'py, PyString>>> = vec![None; st.syms.strs.len()];
-    let mut sym = |i: u32| -> Bound<'py, PyString> {
-        let slot = &mut pys[i as usize];
-        if slot.is_none() {
-            *slot = Some(PyString::new(py, st.syms.s(i)));
-        }
-        slot.as_ref().unwrap().clone()
-    };
-    let nodes = PyDict::new(py);
-    let mut node_ids: Vec<Option<Bound<'py, PyString>>> = vec![None; st.nodes.len()];
-    let mut nid = |i: u32| -> Bound<'py, PyString> {
-        let slot = &mut node_ids[i as usize];
-        if slot.is_none() {
-            *slot = Some(PyString::new(py, &st.nodes[i as usize].id));
-        }
-        slot.as_ref().unwrap().clone()
-    };
-    for (i, n) in st.nodes.iter().enumerate() {
-        if !n.exists {
-            continue;
-        }
-        let obj = node_cls.call0()?;
-        let types = PyDict::new(py);
-        for &(t, c) in &n.types {
-            types.set_item(sym(t), c)?;
-        }
-        let forms = PyDict::new(py);
-        for (f, c) in &n.forms {
-            forms.set_item(&**f, PyList::new(py, [c[0], c[1]])?)?;
-        }
-        let pm = PySet::empty(py)?;
-        for &p in &n.pmids {
-            pm.add(sym(p))?;
-        }
-        obj.setattr(pyo3::intern!(py, "types"), types)?;
-        obj.setattr(pyo3::intern!(py, "forms"), forms)?;
-        obj.setattr(pyo3::intern!(py, "mentions"), n.mentions)?;
-        obj.setattr(pyo3::intern!(py, "pmids"), pm)?;
-        nodes.set_item(nid(i as u32), obj)?;
-    }
-    let edges = PyDict::new(py);
-    for (&(u, v, k), e) in &st.edges {
-        let obj = edge_cls.call0()?;
-        let pm = PySet::empty(py)?;
-        for &p in &e.pmids {
-            pm.add(sym(p))?;
-        }
-        let stypes = PySet::empty(py)?;
-        for &s in &e.source_types {
-            stypes.add(sym(s))?;
-        }
-        obj.setattr(pyo3::intern!(py, "pmids"), pm)?;
-        obj.setattr(pyo3::intern!(py, "source_types"), stypes)?;
-        match &e.novel {
-            None => obj.setattr(pyo3::intern!(py, "novel"), py.None())?,
-            Some(nv) => {
-                let s = PySet::empty(py)?;
-                for &p in nv {
-                    s.add(sym(p))?;
-                }
-                obj.setattr(pyo3::intern!(py, "novel"), s)?;
-            }
-        }
-        obj.setattr(pyo3::intern!(py, "count"), e.count)?;
-        let key = PyTuple::new(py, [nid(u), nid(v), sym(k)])?;
-        edges.set_item(key, obj)?;
-    }
-    let arts = PyDict::new(py);
-    for (&p, (_, title)) in &st.articles {
-        arts.set_item(sym(p), &**title)?;
-    }
     let files = PyList::empty(py);
     for (lines, docs) in &file_rows {
         files.append((*lines, *docs))?;
@@ -260,9 +195,7 @@ fn read_files<'py>(
     }
     let items: Vec<Bound<'py, PyAny>> = vec![
         "ok".into_pyobject(py)?.into_any(),
-        nodes.into_any(),
-        edges.into_any(),
-        arts.into_any(),
+        graph,
         files.into_any(),
         counts_tuple(py, &total)?.into_any(),
         st.annotations_in_graph.into_pyobject(py)?.into_any(),
@@ -274,6 +207,89 @@ fn read_files<'py>(
         st.documents.into_pyobject(py)?.into_any(),
     ];
     PyTuple::new(py, items)
+}
+
+/// `(nodes, edges, articles)`: the builder state as `_Node`/`_Edge` objects and sets.
+fn state_tuple<'py>(py: Python<'py>, st: &mut state::State, node_cls: &Bound<'py, PyAny>,
+                    edge_cls: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyTuple>> {
+    st.sort_lists(None);
+    let st = &*st;
+    let mut pmid_strs: Vec<Option<Bound<'py, PyString>>> = vec![None; st.pmids.strs.len()];
+    let mut pmid = |i: u32| -> Bound<'py, PyString> {
+        pmid_strs[i as usize].get_or_insert_with(|| PyString::new(py, st.pmids.s(i))).clone()
+    };
+    let mut pys: Vec<Option<Bound<'py, PyString>>> = vec![None; st.syms.strs.len()];
+    let mut sym = |i: u32| -> Bound<'py, PyString> {
+        let slot = &mut pys[i as usize];
+        if slot.is_none() {
+            *slot = Some(PyString::new(py, st.syms.s(i)));
+        }
+        slot.as_ref().unwrap().clone()
+    };
+    let nodes = PyDict::new(py);
+    let mut node_ids: Vec<Option<Bound<'py, PyString>>> = vec![None; st.nodes.len()];
+    let mut nid = |i: u32| -> Bound<'py, PyString> {
+        let slot = &mut node_ids[i as usize];
+        if slot.is_none() {
+            *slot = Some(PyString::new(py, &st.nodes[i as usize].id));
+        }
+        slot.as_ref().unwrap().clone()
+    };
+    for (i, n) in st.nodes.iter().enumerate() {
+        if !n.exists {
+            continue;
+        }
+        let obj = node_cls.call0()?;
+        let types = PyDict::new(py);
+        for &(t, c) in &n.types {
+            types.set_item(sym(t), c)?;
+        }
+        let forms = PyDict::new(py);
+        for (f, c) in &n.forms {
+            forms.set_item(&**f, PyList::new(py, [c[0], c[1]])?)?;
+        }
+        let pm = PySet::empty(py)?;
+        for &p in &n.pmids {
+            pm.add(pmid(p))?;
+        }
+        obj.setattr(pyo3::intern!(py, "types"), types)?;
+        obj.setattr(pyo3::intern!(py, "forms"), forms)?;
+        obj.setattr(pyo3::intern!(py, "mentions"), n.mentions)?;
+        obj.setattr(pyo3::intern!(py, "pmids"), pm)?;
+        nodes.set_item(nid(i as u32), obj)?;
+    }
+    let edges = PyDict::new(py);
+    for (&(u, v, k), e) in &st.edges {
+        let obj = edge_cls.call0()?;
+        let pm = PySet::empty(py)?;
+        for &p in &e.pmids {
+            pm.add(pmid(p))?;
+        }
+        let stypes = PySet::empty(py)?;
+        for &s in &e.source_types {
+            stypes.add(sym(s))?;
+        }
+        obj.setattr(pyo3::intern!(py, "pmids"), pm)?;
+        obj.setattr(pyo3::intern!(py, "source_types"), stypes)?;
+        match &e.novel {
+            None => obj.setattr(pyo3::intern!(py, "novel"), py.None())?,
+            Some(nv) => {
+                let s = PySet::empty(py)?;
+                for &p in nv {
+                    s.add(pmid(p))?;
+                }
+                obj.setattr(pyo3::intern!(py, "novel"), s)?;
+            }
+        }
+        obj.setattr(pyo3::intern!(py, "count"), e.count)?;
+        let key = PyTuple::new(py, [nid(u), nid(v), sym(k)])?;
+        edges.set_item(key, obj)?;
+    }
+    let arts = PyDict::new(py);
+    for (&p, (_, title)) in &st.articles {
+        arts.set_item(pmid(p), &**title)?;
+    }
+    PyTuple::new(py, [nodes.into_any(), edges.into_any(), arts.into_any()])
 }
 
 fn fatal_tuple<'py>(py: Python<'py>, paths: &[String], f: &Fatal) -> PyResult<Bound<'py, PyTuple>> {

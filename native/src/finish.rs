@@ -1,0 +1,184 @@
+//! Port of kg/build.py's GraphBuilder._finish: the merged state -> the graph's rows in
+//! sorted order (PMIDs sorted, types and names chosen), so that Python only assembles the
+//! NetworkX dicts. Whatever this port cannot decide exactly as Python does is left to Python:
+//! the whole finish (`None`) for PMIDs that are not ASCII, or a node's name (`pending`).
+
+use crate::state::State;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyString, PyTuple};
+use rustc_hash::FxHashMap;
+use std::cmp::Ordering;
+
+fn decimal(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// `pmid_sort_key` order for ASCII ids: decimal ids by value then text, then the rest by text.
+fn pmid_cmp(a: &str, b: &str) -> Ordering {
+    match (decimal(a), decimal(b)) {
+        (true, true) => {
+            let (x, y) = (a.trim_start_matches('0'), b.trim_start_matches('0'));
+            x.len().cmp(&y.len()).then_with(|| x.cmp(y)).then_with(|| a.cmp(b))
+        }
+        (true, false) => Ordering::Less,
+        (false, true) => Ordering::Greater,
+        (false, false) => a.cmp(b),
+    }
+}
+
+/// PMID numbers in output order; None when Python must sort: `str.isdigit` and `int` take
+/// non-ASCII digits, and `int` refuses very long ones (sys.get_int_max_str_digits).
+fn pmid_order(st: &State) -> Option<Vec<u32>> {
+    if st.pmids.strs.iter().any(|s| !s.is_ascii() || (decimal(s) && s.len() > 640)) {
+        return None;
+    }
+    let mut order: Vec<u32> = (0..st.pmids.strs.len() as u32).collect();
+    order.sort_by(|&a, &b| pmid_cmp(st.pmids.s(a), st.pmids.s(b)));
+    Some(order)
+}
+
+/// `normalize.is_abbreviation` for an ASCII form (stored stripped).
+fn is_abbreviation(f: &str) -> bool {
+    if f.len() > 10 || f.contains(' ') {
+        return false;
+    }
+    let letters = f.bytes().filter(u8::is_ascii_alphabetic).count();
+    letters == 0 || 2 * f.bytes().filter(u8::is_ascii_uppercase).count() >= letters
+}
+
+enum Name<'a> {
+    Chosen(&'a str),
+    NoForms,
+    InPython, // a form is not ASCII: Python's isalpha/isupper/lower decide
+}
+
+/// `build.choose_name` for ASCII forms.
+fn choose_name(forms: &FxHashMap<Box<str>, [u64; 2]>) -> Name<'_> {
+    if forms.is_empty() {
+        return Name::NoForms;
+    }
+    if forms.keys().any(|f| !f.is_ascii()) {
+        return Name::InPython;
+    }
+    let mut full: Vec<(&str, [u64; 2])> =
+        forms.iter().filter(|(f, _)| !is_abbreviation(f)).map(|(f, c)| (&**f, *c)).collect();
+    if full.is_empty() {
+        full = forms.iter().map(|(f, c)| (&**f, *c)).collect();
+    }
+    let mut groups: FxHashMap<String, u64> = FxHashMap::default();
+    for (f, c) in &full {
+        *groups.entry(f.to_ascii_lowercase()).or_insert(0) += c[0];
+    }
+    let best = groups.iter().min_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0))).unwrap().0;
+    let name = full
+        .iter()
+        .filter(|(f, _)| f.eq_ignore_ascii_case(best))
+        .min_by(|a, b| b.1[1].cmp(&a.1[1]).then(b.1[0].cmp(&a.1[0])).then_with(|| a.0.cmp(b.0)))
+        .unwrap();
+    Name::Chosen(name.0)
+}
+
+/// `(node_rows, type_conflicts, pending_names, edge_rows, articles)` as
+/// `GraphBuilder._finish` returns them (plus the nodes whose name Python must choose:
+/// `(attrs, forms, node_id)`), or None to leave the whole finish to Python.
+/// Consumes the state's edges and PMID lists as it goes, to keep the peak memory low.
+pub fn finish<'py>(py: Python<'py>, st: &mut State, articles: bool) -> PyResult<Option<Bound<'py, PyTuple>>> {
+    let Some(order) = pmid_order(st) else { return Ok(None) };
+    if st.nodes.iter().any(|n| n.exists && n.types.is_empty()) {
+        return Ok(None); // Python's max() raises on it; let it
+    }
+    let mut rank = vec![0u32; order.len()];
+    for (i, &p) in order.iter().enumerate() {
+        rank[p as usize] = i as u32;
+    }
+    st.sort_lists(Some(&rank));
+    let pmid_strs: Vec<Bound<'py, PyString>> = order.iter().map(|&p| PyString::new(py, st.pmids.s(p))).collect();
+    let pmid_list = |v: &[u32]| PyList::new(py, v.iter().map(|&r| &pmid_strs[r as usize]));
+    let syms: Vec<Bound<'py, PyString>> = st.syms.strs.iter().map(|s| PyString::new(py, s)).collect();
+    let mut node_strs: Vec<Option<Bound<'py, PyString>>> = vec![None; st.nodes.len()];
+
+    let mut ix: Vec<usize> = (0..st.nodes.len()).filter(|&i| st.nodes[i].exists).collect();
+    ix.sort_unstable_by(|&a, &b| st.nodes[a].id.cmp(&st.nodes[b].id));
+    let (rows, conflicts, pending) = (PyList::empty(py), PyList::empty(py), PyList::empty(py));
+    for i in ix {
+        let n = &mut st.nodes[i];
+        let id = PyString::new(py, &n.id);
+        node_strs[i] = Some(id.clone());
+        n.types.sort_unstable_by(|a, b| st.syms.s(a.0).cmp(st.syms.s(b.0)));
+        let chosen = n.types.iter().max_by_key(|t| t.1).unwrap().0; // ties: the last name, as max((count, name))
+        if n.types.len() > 1 {
+            let types = PyDict::new(py);
+            for &(t, c) in &n.types {
+                types.set_item(&syms[t as usize], c)?;
+            }
+            let d = PyDict::new(py);
+            d.set_item("id", &id)?;
+            d.set_item("types", types)?;
+            d.set_item("chosen", &syms[chosen as usize])?;
+            conflicts.append(d)?;
+        }
+        let mut forms: Vec<(&str, u64)> = n.forms.iter().map(|(f, c)| (&**f, c[0])).collect();
+        forms.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        let synonyms = PyDict::new(py);
+        for (f, c) in forms {
+            synonyms.set_item(f, c)?;
+        }
+        let attrs = PyDict::new(py);
+        attrs.set_item("type", &syms[chosen as usize])?;
+        match choose_name(&n.forms) {
+            Name::Chosen(name) => attrs.set_item("name", name)?,
+            Name::NoForms => attrs.set_item("name", &id)?,
+            Name::InPython => {
+                attrs.set_item("name", py.None())?;
+                let forms = PyDict::new(py);
+                for (f, c) in &n.forms {
+                    forms.set_item(&**f, PyList::new(py, [c[0], c[1]])?)?;
+                }
+                pending.append((&attrs, forms, &id))?;
+            }
+        }
+        attrs.set_item("synonyms", synonyms)?;
+        attrs.set_item("mentions", n.mentions)?;
+        attrs.set_item("pmids", pmid_list(&n.pmids)?)?;
+        n.pmids = Vec::new();
+        rows.append((id, attrs))?;
+    }
+
+    let mut edges: Vec<_> = std::mem::take(&mut st.edges).into_iter().collect();
+    let nodes = &st.nodes;
+    edges.sort_unstable_by(|((u1, v1, k1), _), ((u2, v2, k2), _)| {
+        (&nodes[*u1 as usize].id, &nodes[*v1 as usize].id, st.syms.s(*k1))
+            .cmp(&(&nodes[*u2 as usize].id, &nodes[*v2 as usize].id, st.syms.s(*k2)))
+    });
+    let edge_rows = PyList::empty(py);
+    for ((u, v, k), mut e) in edges {
+        let mut node_str = |i: u32| {
+            node_strs[i as usize].get_or_insert_with(|| PyString::new(py, &nodes[i as usize].id)).clone()
+        };
+        let (u, v) = (node_str(u), node_str(v));
+        e.source_types.sort_unstable_by(|a, b| st.syms.s(*a).cmp(st.syms.s(*b)));
+        let attrs = PyDict::new(py);
+        attrs.set_item("pmids", pmid_list(&e.pmids)?)?;
+        attrs.set_item("count", e.pmids.len())?;
+        attrs.set_item("mentions", e.count)?;
+        attrs.set_item("source_types", PyList::new(py, e.source_types.iter().map(|&s| &syms[s as usize]))?)?;
+        if let Some(novel) = &e.novel {
+            attrs.set_item("novel", pmid_list(novel)?)?;
+        }
+        edge_rows.append((u, v, &syms[k as usize], attrs))?;
+    }
+
+    let arts = if articles {
+        let mut titles: Vec<(u32, Box<str>)> =
+            std::mem::take(&mut st.articles).into_iter().map(|(p, (_, t))| (rank[p as usize], t)).collect();
+        titles.sort_unstable_by_key(|a| a.0);
+        let d = PyDict::new(py);
+        for (r, title) in titles {
+            d.set_item(&pmid_strs[r as usize], &*title)?;
+        }
+        d.into_any()
+    } else {
+        py.None().into_bound(py)
+    };
+    Ok(Some(PyTuple::new(py, [rows.into_any(), conflicts.into_any(), pending.into_any(), edge_rows.into_any(), arts])?))
+}

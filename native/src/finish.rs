@@ -4,6 +4,7 @@
 //! the whole finish (`None`) for PMIDs that are not ASCII, or a node's name (`pending`).
 
 use crate::state::State;
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 use rustc_hash::FxHashMap;
@@ -78,6 +79,30 @@ fn choose_name(forms: &FxHashMap<Box<str>, [u64; 2]>) -> Name<'_> {
     Name::Chosen(name.0)
 }
 
+/// Give freed heap memory back to the system: the state was built in worker threads'
+/// malloc arenas, which the Python objects made from it do not reuse.
+pub fn release() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        extern "C" {
+            fn malloc_trim(pad: usize) -> i32;
+        }
+        // SAFETY: glibc's malloc_trim only returns free pages; it takes no pointers.
+        unsafe {
+            malloc_trim(0);
+        }
+    }
+}
+
+/// Each string's rank in code point order.
+fn rank_by_text(texts: Vec<&str>) -> Vec<u32> {
+    let mut order: Vec<usize> = (0..texts.len()).collect();
+    order.sort_unstable_by_key(|&i| texts[i]);
+    let mut rank = vec![0u32; texts.len()];
+    order.iter().enumerate().for_each(|(r, &i)| rank[i] = r as u32);
+    rank
+}
+
 /// `(node_rows, type_conflicts, pending_names, edge_rows, articles)` as
 /// `GraphBuilder._finish` returns them (plus the nodes whose name Python must choose:
 /// `(attrs, forms, node_id)`), or None to leave the whole finish to Python.
@@ -93,12 +118,33 @@ pub fn finish<'py>(py: Python<'py>, st: &mut State, articles: bool) -> PyResult<
     }
     st.sort_lists(Some(&rank));
     let pmid_strs: Vec<Bound<'py, PyString>> = order.iter().map(|&p| PyString::new(py, st.pmids.s(p))).collect();
+    st.pmids = Default::default();
+    st.drop_indexes();
+    release();
+    // The biggest parts first, each freed once converted, so that the peak is about the
+    // Python graph plus what is left of the state rather than both whole.
+    let arts = if articles {
+        let mut titles: Vec<(u32, Box<str>)> =
+            std::mem::take(&mut st.articles).into_iter().map(|(p, (_, t))| (rank[p as usize], t)).collect();
+        titles.sort_unstable_by_key(|a| a.0);
+        let d = PyDict::new(py);
+        for (r, title) in titles {
+            d.set_item(&pmid_strs[r as usize], &*title)?;
+        }
+        d.into_any()
+    } else {
+        py.None().into_bound(py)
+    };
+    release();
     let pmid_list = |v: &[u32]| PyList::new(py, v.iter().map(|&r| &pmid_strs[r as usize]));
     let syms: Vec<Bound<'py, PyString>> = st.syms.strs.iter().map(|s| PyString::new(py, s)).collect();
     let mut node_strs: Vec<Option<Bound<'py, PyString>>> = vec![None; st.nodes.len()];
 
+    // nodes and symbols ranked by their text once, so that edges sort by numbers
+    let node_rank = rank_by_text(st.nodes.iter().map(|n| &*n.id).collect());
+    let sym_rank = rank_by_text(st.syms.strs.iter().map(|s| &**s).collect());
     let mut ix: Vec<usize> = (0..st.nodes.len()).filter(|&i| st.nodes[i].exists).collect();
-    ix.sort_unstable_by(|&a, &b| st.nodes[a].id.cmp(&st.nodes[b].id));
+    ix.sort_unstable_by_key(|&i| node_rank[i]);
     let (rows, conflicts, pending) = (PyList::empty(py), PyList::empty(py), PyList::empty(py));
     for i in ix {
         let n = &mut st.nodes[i];
@@ -112,9 +158,9 @@ pub fn finish<'py>(py: Python<'py>, st: &mut State, articles: bool) -> PyResult<
                 types.set_item(&syms[t as usize], c)?;
             }
             let d = PyDict::new(py);
-            d.set_item("id", &id)?;
-            d.set_item("types", types)?;
-            d.set_item("chosen", &syms[chosen as usize])?;
+            d.set_item(intern!(py, "id"), &id)?;
+            d.set_item(intern!(py, "types"), types)?;
+            d.set_item(intern!(py, "chosen"), &syms[chosen as usize])?;
             conflicts.append(d)?;
         }
         let mut forms: Vec<(&str, u64)> = n.forms.iter().map(|(f, c)| (&**f, c[0])).collect();
@@ -124,12 +170,12 @@ pub fn finish<'py>(py: Python<'py>, st: &mut State, articles: bool) -> PyResult<
             synonyms.set_item(f, c)?;
         }
         let attrs = PyDict::new(py);
-        attrs.set_item("type", &syms[chosen as usize])?;
+        attrs.set_item(intern!(py, "type"), &syms[chosen as usize])?;
         match choose_name(&n.forms) {
-            Name::Chosen(name) => attrs.set_item("name", name)?,
-            Name::NoForms => attrs.set_item("name", &id)?,
+            Name::Chosen(name) => attrs.set_item(intern!(py, "name"), name)?,
+            Name::NoForms => attrs.set_item(intern!(py, "name"), &id)?,
             Name::InPython => {
-                attrs.set_item("name", py.None())?;
+                attrs.set_item(intern!(py, "name"), py.None())?;
                 let forms = PyDict::new(py);
                 for (f, c) in &n.forms {
                     forms.set_item(&**f, PyList::new(py, [c[0], c[1]])?)?;
@@ -137,19 +183,18 @@ pub fn finish<'py>(py: Python<'py>, st: &mut State, articles: bool) -> PyResult<
                 pending.append((&attrs, forms, &id))?;
             }
         }
-        attrs.set_item("synonyms", synonyms)?;
-        attrs.set_item("mentions", n.mentions)?;
-        attrs.set_item("pmids", pmid_list(&n.pmids)?)?;
+        attrs.set_item(intern!(py, "synonyms"), synonyms)?;
+        attrs.set_item(intern!(py, "mentions"), n.mentions)?;
+        attrs.set_item(intern!(py, "pmids"), pmid_list(&n.pmids)?)?;
         n.pmids = Vec::new();
+        n.forms = Default::default();
         rows.append((id, attrs))?;
     }
+    release();
 
     let mut edges: Vec<_> = std::mem::take(&mut st.edges).into_iter().collect();
     let nodes = &st.nodes;
-    edges.sort_unstable_by(|((u1, v1, k1), _), ((u2, v2, k2), _)| {
-        (&nodes[*u1 as usize].id, &nodes[*v1 as usize].id, st.syms.s(*k1))
-            .cmp(&(&nodes[*u2 as usize].id, &nodes[*v2 as usize].id, st.syms.s(*k2)))
-    });
+    edges.sort_unstable_by_key(|&((u, v, k), _)| (node_rank[u as usize], node_rank[v as usize], sym_rank[k as usize]));
     let edge_rows = PyList::empty(py);
     for ((u, v, k), mut e) in edges {
         let mut node_str = |i: u32| {
@@ -158,27 +203,16 @@ pub fn finish<'py>(py: Python<'py>, st: &mut State, articles: bool) -> PyResult<
         let (u, v) = (node_str(u), node_str(v));
         e.source_types.sort_unstable_by(|a, b| st.syms.s(*a).cmp(st.syms.s(*b)));
         let attrs = PyDict::new(py);
-        attrs.set_item("pmids", pmid_list(&e.pmids)?)?;
-        attrs.set_item("count", e.pmids.len())?;
-        attrs.set_item("mentions", e.count)?;
-        attrs.set_item("source_types", PyList::new(py, e.source_types.iter().map(|&s| &syms[s as usize]))?)?;
+        attrs.set_item(intern!(py, "pmids"), pmid_list(&e.pmids)?)?;
+        attrs.set_item(intern!(py, "count"), e.pmids.len())?;
+        attrs.set_item(intern!(py, "mentions"), e.count)?;
+        attrs.set_item(intern!(py, "source_types"), PyList::new(py, e.source_types.iter().map(|&s| &syms[s as usize]))?)?;
         if let Some(novel) = &e.novel {
-            attrs.set_item("novel", pmid_list(novel)?)?;
+            attrs.set_item(intern!(py, "novel"), pmid_list(novel)?)?;
         }
         edge_rows.append((u, v, &syms[k as usize], attrs))?;
     }
+    release();
 
-    let arts = if articles {
-        let mut titles: Vec<(u32, Box<str>)> =
-            std::mem::take(&mut st.articles).into_iter().map(|(p, (_, t))| (rank[p as usize], t)).collect();
-        titles.sort_unstable_by_key(|a| a.0);
-        let d = PyDict::new(py);
-        for (r, title) in titles {
-            d.set_item(&pmid_strs[r as usize], &*title)?;
-        }
-        d.into_any()
-    } else {
-        py.None().into_bound(py)
-    };
     Ok(Some(PyTuple::new(py, [rows.into_any(), conflicts.into_any(), pending.into_any(), edge_rows.into_any(), arts])?))
 }

@@ -105,6 +105,7 @@ fn read_files<'py>(
     let o = Opts { strict, co_mentions, articles };
     let files = paths.clone();
     let mut out = py.detach(|| driver::run(files, &t, &o, threads, chunk_size));
+    finish::release(); // the states merged away
 
     // -- errors first (file/line order), then the per-file tallies -------------------------
     let mut file_rows = Vec::new();

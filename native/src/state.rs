@@ -544,6 +544,15 @@ impl State {
         }
     }
 
+    /// Free the lookup tables that only reading needs (before the state is converted).
+    pub fn drop_indexes(&mut self) {
+        self.node_ix = Default::default();
+        self.idcache = Default::default();
+        self.slots = Default::default();
+        self.typecache = Default::default();
+        self.relcache = Default::default();
+    }
+
     /// Fold another thread's state into this one.
     pub fn merge(&mut self, other: State) {
         let symmap: Vec<u32> = other.syms.strs.iter().map(|s| self.syms.get(s)).collect();

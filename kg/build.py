@@ -613,9 +613,12 @@ def _build(paths, strict, co_mentions, articles, workers, engine, progress) -> B
     rest = [f for f in files if f not in fast]
     builder = None
     if fast:
-        builder = native.read_files(fast, strict, co_mentions, articles, threads=workers, finish=not rest)
+        fast_bytes = sum(os.path.getsize(p) for p, _ in fast)
+        on_read = None if progress is None else (lambda done, docs: progress(min(done, fast_bytes), total, docs))
+        builder = native.read_files(fast, strict, co_mentions, articles, threads=workers, finish=not rest,
+                                    progress=on_read)
         if progress is not None:
-            progress(sum(os.path.getsize(p) for p, _ in fast), total, builder.report.documents)
+            progress(fast_bytes, total, builder.report.documents)
     if rest:
         size = sum(os.path.getsize(p) for p, _ in rest)
         n = workers if workers is not None else ((os.cpu_count() or 1) if size >= PARALLEL_MIN_BYTES else 1)

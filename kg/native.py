@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from collections import Counter
+from collections.abc import Callable
 
 __all__ = ["available", "read_files"]
 
@@ -45,7 +46,8 @@ def _tables() -> dict:
 
 
 def read_files(files: list[tuple[str, str]], strict: bool, co_mentions: bool, articles: bool,
-               threads: int | None = None, chunk_size: int | None = None, finish: bool = False):
+               threads: int | None = None, chunk_size: int | None = None, finish: bool = False,
+               progress: Callable[[int, int], None] | None = None):
     """Read PubTator `files` ``(path, "pubtator")`` into a new GraphBuilder, natively.
 
     Same result and errors as :func:`kg.build._read_files` with the same arguments:
@@ -62,6 +64,9 @@ def read_files(files: list[tuple[str, str]], strict: bool, co_mentions: bool, ar
         Also do :meth:`GraphBuilder.graph`'s sorting and choosing natively (about half of
         a build's time in Python); the builder then holds the finished rows, not its
         ``nodes``/``edges`` state, and cannot :meth:`~GraphBuilder.merge` more.
+    progress : callable, optional
+        Called as ``progress(bytes_read, documents)`` about 5 times a second while the
+        workers read (bytes as stored on disk). Ctrl-C stops the workers at once.
     """
     if _native is None:
         raise RuntimeError("kg._native is not built (pip install -e . with cargo available)")
@@ -77,7 +82,7 @@ def read_files(files: list[tuple[str, str]], strict: bool, co_mentions: bool, ar
         res = _native.read_files(
             paths, _tables(), bool(strict), bool(co_mentions), bool(articles),
             max(1, threads or os.cpu_count() or 1), max(1, chunk_size or CHUNK_SIZE), _Node, _Edge,
-            bool(finish),
+            bool(finish), progress,
         )
     kind = res[0]
     if kind == "parse":

@@ -279,3 +279,52 @@ def test_unicode_tables_match_this_python():
 ], ids=["unicode-forms", "unicode-pmids", "long-pmid", "ascii-pmid-order"])
 def test_finish_left_to_python_where_unicode_rules_decide(tmp_path, data):
     _assert_same([_write(tmp_path, data.encode())], False, True)
+
+
+# -- progress and interruption ---------------------------------------------------------------
+
+def test_progress_reports_growing_bytes_and_documents():
+    files = [(str(p), "pubtator") for p in PUBTATOR_FILES]
+    calls = []
+    builder = native.read_files(files, False, False, True, threads=2, chunk_size=4096, finish=True,
+                                progress=lambda done, docs: calls.append((done, docs)))
+    assert calls, "progress was never called"
+    assert calls == sorted(calls)
+    assert calls[-1][0] <= sum(os.path.getsize(p) for p, _ in files)
+    assert calls[-1][1] <= builder.report.documents
+
+
+def test_an_error_in_progress_stops_the_read():
+    files = [(str(p), "pubtator") for p in PUBTATOR_FILES]
+    calls = []
+
+    def interrupt(done, docs):
+        calls.append(done)
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        native.read_files(files, False, True, True, threads=2, chunk_size=4096, finish=True, progress=interrupt)
+    assert len(calls) == 1
+
+
+def test_ctrl_c_stops_a_native_read(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    from test_reliability import write_scaled_corpus
+
+    corpus = write_scaled_corpus(tmp_path / "big.pubtator", 20)
+    # a slow progress consumer holds the workers back, so the read is still going when the signal comes
+    script = ("import sys, time\nfrom kg import native\n"
+              "def slow(done, docs):\n    print('reading', flush=True)\n    time.sleep(0.2)\n"
+              f"native.read_files([({str(corpus)!r}, 'pubtator')], False, False, True, threads=2,"
+              " chunk_size=1 << 16, finish=True, progress=slow)\nprint('done', flush=True)\n")
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, cwd=os.path.dirname(os.path.dirname(native.__file__)))
+    assert proc.stdout.readline() == "reading\n"
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode != 0
+    assert "KeyboardInterrupt" in err
+    assert "done" not in out

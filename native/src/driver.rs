@@ -10,6 +10,29 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::{Arc, Mutex};
 
+/// What a worker reports to the calling thread after each chunk.
+pub struct Event {
+    /// bytes of the file as stored (gzip: compressed) read for this chunk
+    pub raw_bytes: u64,
+    pub docs: u64,
+    /// (PMID, title) of the chunk's documents (when articles are kept)
+    pub titles: Vec<(Box<str>, Box<str>)>,
+}
+
+/// Counts the bytes read from a file, for progress.
+struct Counting<R> {
+    inner: R,
+    n: std::rc::Rc<std::cell::Cell<u64>>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let k = self.inner.read(buf)?;
+        self.n.set(self.n.get() + k as u64);
+        Ok(k)
+    }
+}
+
 pub struct Task {
     pub file: usize,
     pub chunk: usize,
@@ -18,6 +41,7 @@ pub struct Task {
     /// the stream broke after `data` (message as Python would word it)
     pub broken: Option<IoWhy>,
     pub last: bool,
+    pub raw_bytes: u64,
 }
 
 pub struct Outcome {
@@ -79,10 +103,17 @@ fn produce(files: &[String], chunk_size: usize, tx: std::sync::mpsc::SyncSender<
             break;
         }
         let send_one = |data: Vec<u8>, broken: Option<IoWhy>| {
-            let _ = tx.send(Task { file: fi, chunk: 0, data, first_lineno: 1, broken, last: true });
+            let _ = tx.send(Task { file: fi, chunk: 0, data, first_lineno: 1, broken, last: true, raw_bytes: 0 });
+        };
+        let read = std::rc::Rc::new(std::cell::Cell::new(0u64));
+        let mut sent = 0u64;
+        let mut raw = || {
+            let n = read.get() - sent;
+            sent = read.get();
+            n
         };
         let f = match File::open(path) {
-            Ok(f) => f,
+            Ok(f) => Counting { inner: f, n: read.clone() },
             Err(e) => {
                 send_one(Vec::new(), Some(IoWhy::Open(e.to_string())));
                 continue;
@@ -118,6 +149,9 @@ fn produce(files: &[String], chunk_size: usize, tx: std::sync::mpsc::SyncSender<
         let mut chunk = 0usize;
         let mut lineno: u64 = 1;
         loop {
+            if (((fi as u64) << 32) | chunk as u64) > stop.load(Ordering::Relaxed) {
+                break; // strict: an earlier chunk failed; or the caller stopped the run
+            }
             let start = carry.len();
             let want = chunk_size.max(1);
             carry.reserve(want);
@@ -147,7 +181,7 @@ fn produce(files: &[String], chunk_size: usize, tx: std::sync::mpsc::SyncSender<
             }
             if eof || broken.is_some() {
                 let data = std::mem::take(&mut carry);
-                let _ = tx.send(Task { file: fi, chunk, data, first_lineno: lineno, broken, last: true });
+                let _ = tx.send(Task { file: fi, chunk, data, first_lineno: lineno, broken, last: true, raw_bytes: raw() });
                 break;
             }
             if let Some(cut) = last_boundary(&carry, start) {
@@ -155,7 +189,8 @@ fn produce(files: &[String], chunk_size: usize, tx: std::sync::mpsc::SyncSender<
                 carry.truncate(cut);
                 let data = std::mem::replace(&mut carry, rest);
                 let nl = memchr::memchr_iter(b'\n', &data).count() as u64;
-                let _ = tx.send(Task { file: fi, chunk, data, first_lineno: lineno, broken: None, last: false });
+                let _ = tx.send(Task { file: fi, chunk, data, first_lineno: lineno, broken: None, last: false,
+                                       raw_bytes: raw() });
                 lineno += nl;
                 chunk += 1;
             }
@@ -163,13 +198,19 @@ fn produce(files: &[String], chunk_size: usize, tx: std::sync::mpsc::SyncSender<
     }
 }
 
-pub fn run(files: Vec<String>, t: &Tables, o: &Opts, threads: usize, chunk_size: usize) -> Outcome {
+/// Read `files` on `threads` workers; `on_event` runs on the calling thread for each chunk
+/// done and returns false to stop the run (the outcome is then incomplete: the caller
+/// knows why and throws it away).
+pub fn run(files: Vec<String>, t: &Tables, o: &Opts, threads: usize, chunk_size: usize,
+           on_event: &mut dyn FnMut(Event) -> bool) -> Outcome {
     let threads = threads.max(1);
     let (tx, rx) = sync_channel::<Task>(threads * 2);
     let rx: Arc<Mutex<Receiver<Task>>> = Arc::new(Mutex::new(rx));
     // strict: key (file << 32 | chunk) of the first chunk known to fail; later ones are skipped
     let stop = AtomicU64::new(u64::MAX);
     let nfiles = files.len();
+    let (etx, erx) = sync_channel::<Event>(threads * 4);
+    let mut aborted = false;
     let (states, results) = std::thread::scope(|s| {
         let stop = &stop;
         let files_ref = &files;
@@ -177,6 +218,7 @@ pub fn run(files: Vec<String>, t: &Tables, o: &Opts, threads: usize, chunk_size:
         let mut handles = Vec::new();
         for _ in 0..threads {
             let rx = rx.clone();
+            let etx = etx.clone();
             handles.push(s.spawn(move || {
                 let mut st = State::default();
                 let mut outs: Vec<(usize, usize, ChunkOut, Option<IoWhy>)> = Vec::new();
@@ -197,10 +239,19 @@ pub fn run(files: Vec<String>, t: &Tables, o: &Opts, threads: usize, chunk_size:
                         }
                     }
                     let _ = task.last;
+                    let titles = std::mem::take(&mut st.titles);
+                    let _ = etx.send(Event { raw_bytes: task.raw_bytes, docs: out.docs, titles });
                     outs.push((task.file, task.chunk, out, task.broken));
                 }
                 (st, outs)
             }));
+        }
+        drop(etx);
+        for ev in erx.iter() {
+            if !aborted && !on_event(ev) {
+                aborted = true;
+                stop.store(0, Ordering::Relaxed);
+            }
         }
         producer.join().unwrap();
         let mut states = Vec::new();

@@ -107,7 +107,8 @@ fn rank_by_text(texts: Vec<&str>) -> Vec<u32> {
 /// `GraphBuilder._finish` returns them (plus the nodes whose name Python must choose:
 /// `(attrs, forms, node_id)`), or None to leave the whole finish to Python.
 /// Consumes the state's edges and PMID lists as it goes, to keep the peak memory low.
-pub fn finish<'py>(py: Python<'py>, st: &mut State, articles: bool) -> PyResult<Option<Bound<'py, PyTuple>>> {
+pub fn finish<'py>(py: Python<'py>, st: &mut State, articles: Option<&Bound<'py, PyDict>>)
+                  -> PyResult<Option<Bound<'py, PyTuple>>> {
     let Some(order) = pmid_order(st) else { return Ok(None) };
     if st.nodes.iter().any(|n| n.exists && n.types.is_empty()) {
         return Ok(None); // Python's max() raises on it; let it
@@ -117,23 +118,36 @@ pub fn finish<'py>(py: Python<'py>, st: &mut State, articles: bool) -> PyResult<
         rank[p as usize] = i as u32;
     }
     st.sort_lists(Some(&rank));
-    let pmid_strs: Vec<Bound<'py, PyString>> = order.iter().map(|&p| PyString::new(py, st.pmids.s(p))).collect();
+    // the titles' keys, reused (one str object per PMID in the whole graph)
+    let mut keys: FxHashMap<Box<str>, Bound<'py, PyString>> = FxHashMap::default();
+    if let Some(titles) = articles {
+        for key in titles.keys() {
+            let key = key.downcast_into::<PyString>()?;
+            keys.insert(key.to_str()?.into(), key);
+        }
+    }
+    let pmid_strs: Vec<Bound<'py, PyString>> = order
+        .iter()
+        .map(|&p| keys.remove(st.pmids.s(p)).unwrap_or_else(|| PyString::new(py, st.pmids.s(p))))
+        .collect();
+    drop(keys);
     st.pmids = Default::default();
     st.drop_indexes();
     release();
     // The biggest parts first, each freed once converted, so that the peak is about the
     // Python graph plus what is left of the state rather than both whole.
-    let arts = if articles {
-        let mut titles: Vec<(u32, Box<str>)> =
-            std::mem::take(&mut st.articles).into_iter().map(|(p, (_, t))| (rank[p as usize], t)).collect();
-        titles.sort_unstable_by_key(|a| a.0);
-        let d = PyDict::new(py);
-        for (r, title) in titles {
-            d.set_item(&pmid_strs[r as usize], &*title)?;
+    let arts = match articles {
+        Some(titles) => {
+            let sorted = PyDict::new(py);
+            for p in &pmid_strs {
+                if let Some(title) = titles.get_item(p)? {
+                    sorted.set_item(p, title)?;
+                }
+            }
+            titles.clear();
+            sorted.into_any()
         }
-        d.into_any()
-    } else {
-        py.None().into_bound(py)
+        None => py.None().into_bound(py),
     };
     release();
     let pmid_list = |v: &[u32]| PyList::new(py, v.iter().map(|&r| &pmid_strs[r as usize]));

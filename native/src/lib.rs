@@ -86,7 +86,7 @@ fn counts_tuple<'py>(py: Python<'py>, c: &Counts) -> PyResult<Bound<'py, PyTuple
 
 /// Read PubTator files; returns a tuple the Python wrapper turns into a GraphBuilder.
 #[pyfunction]
-#[pyo3(signature = (paths, tables, strict, co_mentions, articles, threads, chunk_size, node_cls, edge_cls, finish))]
+#[pyo3(signature = (paths, tables, strict, co_mentions, articles, threads, chunk_size, node_cls, edge_cls, finish, progress))]
 #[allow(clippy::too_many_arguments)]
 fn read_files<'py>(
     py: Python<'py>,
@@ -100,12 +100,39 @@ fn read_files<'py>(
     node_cls: &Bound<'py, PyAny>,
     edge_cls: &Bound<'py, PyAny>,
     finish: bool,
+    progress: Option<Py<PyAny>>,
 ) -> PyResult<Bound<'py, PyTuple>> {
     let t = tables_from(tables)?;
     let o = Opts { strict, co_mentions, articles };
     let files = paths.clone();
-    let mut out = py.detach(|| driver::run(files, &t, &o, threads, chunk_size));
+    let arts: Py<PyDict> = PyDict::new(py).unbind();
+    let mut failed: Option<PyErr> = None;
+    let (mut bytes, mut docs, mut last) = (0u64, 0u64, None::<std::time::Instant>);
+    // Runs on this thread between chunks: titles into Python (so Rust never holds them
+    // all), progress now and then, and Ctrl-C (check_signals) stops the workers.
+    let mut on_event = |ev: driver::Event| -> bool {
+        Python::attach(|py| {
+            let step = || -> PyResult<()> {
+                add_titles(py, arts.bind(py), ev.titles)?;
+                bytes += ev.raw_bytes;
+                docs += ev.docs;
+                if let Some(cb) = &progress {
+                    if last.is_none_or(|t| t.elapsed() >= std::time::Duration::from_millis(200)) {
+                        cb.call1(py, (bytes, docs))?;
+                        last = Some(std::time::Instant::now());
+                    }
+                }
+                py.check_signals()
+            };
+            step().map_err(|e| failed = Some(e)).is_ok()
+        })
+    };
+    let mut out = py.detach(|| driver::run(files, &t, &o, threads, chunk_size, &mut on_event));
+    if let Some(e) = failed {
+        return Err(e);
+    }
     finish::release(); // the states merged away
+    let arts = arts.into_bound(py);
 
     // -- errors first (file/line order), then the per-file tallies -------------------------
     let mut file_rows = Vec::new();
@@ -154,9 +181,10 @@ fn read_files<'py>(
     }
 
     // -- graph: finished rows, or the builder state for Python to finish ------------------
-    let graph = match if finish { finish::finish(py, &mut out.state, articles)? } else { None } {
+    let arts = if articles { Some(&arts) } else { None };
+    let graph = match if finish { finish::finish(py, &mut out.state, arts)? } else { None } {
         Some(rows) => ("rows", rows).into_pyobject(py)?.into_any(),
-        None => ("state", state_tuple(py, &mut out.state, node_cls, edge_cls)?).into_pyobject(py)?.into_any(),
+        None => ("state", state_tuple(py, &mut out.state, node_cls, edge_cls, arts)?).into_pyobject(py)?.into_any(),
     };
     let st = &out.state;
     let files = PyList::empty(py);
@@ -212,7 +240,7 @@ fn read_files<'py>(
 
 /// `(nodes, edges, articles)`: the builder state as `_Node`/`_Edge` objects and sets.
 fn state_tuple<'py>(py: Python<'py>, st: &mut state::State, node_cls: &Bound<'py, PyAny>,
-                    edge_cls: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyTuple>> {
+                    edge_cls: &Bound<'py, PyAny>, arts: Option<&Bound<'py, PyDict>>) -> PyResult<Bound<'py, PyTuple>> {
     st.sort_lists(None);
     let st = &*st;
     let mut pmid_strs: Vec<Option<Bound<'py, PyString>>> = vec![None; st.pmids.strs.len()];
@@ -286,11 +314,26 @@ fn state_tuple<'py>(py: Python<'py>, st: &mut state::State, node_cls: &Bound<'py
         let key = PyTuple::new(py, [nid(u), nid(v), sym(k)])?;
         edges.set_item(key, obj)?;
     }
-    let arts = PyDict::new(py);
-    for (&p, (_, title)) in &st.articles {
-        arts.set_item(pmid(p), &**title)?;
-    }
+    let arts = arts.cloned().unwrap_or_else(|| PyDict::new(py));
     PyTuple::new(py, [nodes.into_any(), edges.into_any(), arts.into_any()])
+}
+
+/// Each document's title into `arts`, as `GraphBuilder.add` chooses: the longest (in
+/// characters), then the greatest, whatever order the documents come in.
+fn add_titles(py: Python<'_>, arts: &Bound<'_, PyDict>, titles: Vec<(Box<str>, Box<str>)>) -> PyResult<()> {
+    for (pmid, title) in titles {
+        let key = PyString::new(py, &pmid);
+        match arts.get_item(&key)? {
+            None => arts.set_item(key, &*title)?,
+            Some(old) => {
+                let old = old.downcast_into::<PyString>()?;
+                if (uni::char_len(&title), &*title) > (old.len()?, &*old.to_cow()?) {
+                    arts.set_item(key, &*title)?;
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 fn fatal_tuple<'py>(py: Python<'py>, paths: &[String], f: &Fatal) -> PyResult<Bound<'py, PyTuple>> {

@@ -134,7 +134,9 @@ pub struct State {
     pub node_ix: FxHashMap<Box<str>, u32>,
     pub nodes: Vec<Node>,
     pub edges: FxHashMap<(u32, u32, u32), Edge>,
-    pub articles: FxHashMap<u32, (usize, Box<str>)>,
+    /// (PMID, title) of the documents read since the driver last took them: titles go to
+    /// Python chunk by chunk, so that they are never all held twice.
+    pub titles: Vec<(Box<str>, Box<str>)>,
     idcache: FxHashMap<Box<str>, u32>,
     slots: Vec<FxHashMap<Box<str>, Ids>>,
     /// raw annotation type -> (canonical type sym, idcache slot)
@@ -223,18 +225,7 @@ impl State {
         self.documents += 1;
         let pmid = self.pmids.get(doc.pmid);
         if o.articles {
-            let title = doc.title.unwrap_or("");
-            let len = char_len(title);
-            match self.articles.get_mut(&pmid) {
-                None => {
-                    self.articles.insert(pmid, (len, title.into()));
-                }
-                Some(old) => {
-                    if (len, title) > (old.0, &*old.1) {
-                        *old = (len, title.into());
-                    }
-                }
-            }
+            self.titles.push((doc.pmid.into(), doc.title.unwrap_or("").into()));
         }
         let title_len = doc.title.map(char_len).unwrap_or(0) as i64;
         let mut index = if doc.rels.is_empty() {
@@ -590,19 +581,6 @@ impl State {
             if let Some(nv) = e.novel {
                 let list = mine.novel.get_or_insert_with(Vec::new);
                 list.extend(nv.iter().map(|&p| pmidmap[p as usize]));
-            }
-        }
-        for (p, (len, title)) in other.articles {
-            let p = pmidmap[p as usize];
-            match self.articles.get_mut(&p) {
-                None => {
-                    self.articles.insert(p, (len, title));
-                }
-                Some(old) => {
-                    if (len, &*title) > (old.0, &*old.1) {
-                        *old = (len, title);
-                    }
-                }
             }
         }
         self.documents += other.documents;

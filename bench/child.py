@@ -8,8 +8,9 @@ run it too. Prints one JSON object on the last line of stdout:
 ``rss_base_mb``   resident memory after the imports, before the work;
 ``rss_peak_mb``   peak resident memory of this process (``ru_maxrss``); worker processes
                   are in ``rss_peak_children_mb`` (the largest one);
-``rss_after_mb``  resident memory right after the work, result still held (for builders:
-                  what the finished graph needs, plus the interpreter).
+``rss_after_mb``  resident memory right after the work, result still held, once glibc has
+                  given freed pages back (``malloc_trim``): for builders, what the finished
+                  graph needs plus the interpreter, not the high-water mark of the heap.
 
 Tasks
 -----
@@ -43,6 +44,16 @@ def _rss_now_mb() -> float:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
     return 0.0
+
+
+def _malloc_trim() -> None:
+    """Give freed heap pages back to the system (glibc), so that RSS shows live memory."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def _peak_mb(who=resource.RUSAGE_SELF) -> float:
@@ -383,6 +394,7 @@ class Clock:
 
     def stop(self):
         self.t1 = time.perf_counter()
+        _malloc_trim()
         self.rss_after = _rss_now_mb()  # the result is still held by the task
 
 

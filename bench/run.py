@@ -616,7 +616,7 @@ def write_report(path: Path, data: dict) -> str:
     if mem:
         L += ["## Memory: growth with the graph, not the corpus", "",
               "`kg build, 1 worker`. *base* = RSS after imports; *graph held* = RSS right after the build with the "
-              "graph still referenced, minus base; *peak* = peak RSS minus base. Every copy of the corpus renumbers "
+              "graph still referenced and freed heap pages given back (`malloc_trim`), minus base; *peak* = peak RSS minus base. Every copy of the corpus renumbers "
               "PMIDs but keeps the entity ids, so nodes and edges stay while the PMID lists (node–PMID, edge–PMID "
               "pairs, article titles) grow with the corpus: that is the graph growing.", "",
               "| corpus | corpus MB | nodes | edges | node–PMID pairs | edge–PMID pairs | articles | graph held MB | peak MB | peak ÷ graph | bytes / node | bytes / edge–PMID pair | bytes / PMID entry (all) |",

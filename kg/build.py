@@ -225,6 +225,7 @@ class GraphBuilder:
         self.articles: dict[str, str] = {}
         #: (node rows, type conflicts, edge rows, articles) once finished (see _finish)
         self.finished: tuple[list, list, list, dict | None] | None = None
+        self._handed_out = False  # a graph() already holds the finished rows' dicts
 
     # -- adding --------------------------------------------------------------------------
 
@@ -385,6 +386,9 @@ class GraphBuilder:
         """The graph, nodes and edges in sorted order; fills the report's tallies."""
         if self.finished is None:
             self.finished = self._finish()
+        elif self._handed_out:  # a second graph gets its own attribute dicts and lists
+            self.finished = _copy_rows(self.finished)
+        self._handed_out = True
         node_rows, conflicts, edge_rows, articles = self.finished
         G = _assemble(node_rows, edge_rows)
         if articles is not None:
@@ -422,6 +426,16 @@ class GraphBuilder:
             edge_rows.append((u, v, key, attrs))
         articles = {p: self.articles[p] for p in sort_pmids(self.articles)} if self.keep_articles else None
         return node_rows, conflicts, edge_rows, articles
+
+
+def _copy_rows(finished: tuple[list, list, list, dict | None]) -> tuple[list, list, list, dict | None]:
+    """Finished rows with fresh attribute dicts (and fresh lists and dicts in them)."""
+    def fresh(attrs: dict[str, Any]) -> dict[str, Any]:
+        return {k: v.copy() if isinstance(v, (list, dict)) else v for k, v in attrs.items()}
+
+    node_rows, conflicts, edge_rows, articles = finished
+    return ([(n, fresh(a)) for n, a in node_rows], conflicts, [(u, v, k, fresh(a)) for u, v, k, a in edge_rows],
+            None if articles is None else dict(articles))
 
 
 def _assemble(node_rows: list, edge_rows: list) -> nx.MultiDiGraph:

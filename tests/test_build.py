@@ -233,3 +233,22 @@ def test_truncated_gzip_keeps_what_was_read_and_reports_the_rest(tmp_path, corpo
     assert "cannot read" in bad["reason"]
     with pytest.raises(InputError, match="cut.pubtator.gz"):
         kg.build(tmp_path, strict=True)
+
+
+def test_each_graph_call_gives_a_graph_of_its_own():
+    from kg import native
+    from kg.build import _read_files
+
+    files = [(str(SEED), "pubtator")]
+    builders = [_read_files(files, False, True, True)]
+    if native.available():
+        builders.append(native.read_files(files, False, True, True, finish=True))
+    for builder in builders:
+        G1, G2 = builder.graph(), builder.graph()
+        assert nx.utils.graphs_equal(G1, G2)
+        G1.nodes["MESH:D008180"]["pmids"].append("1")
+        next(iter(G1.edges.values()))["source_types"].append("x")
+        G1.graph["articles"]["1"] = "x"
+        assert "1" not in G2.nodes["MESH:D008180"]["pmids"]
+        assert "x" not in next(iter(G2.edges.values()))["source_types"]
+        assert "1" not in G2.graph["articles"]

@@ -704,7 +704,19 @@ def write_report(path: Path, data: dict) -> str:
             bd = prof.get("breakdown") or {}
             reader = _row(data["rows"], prof["corpus"], "kg reader only")
             kgb, kgs = _row(data["rows"], prof["corpus"], "kg build"), _row(data["rows"], prof["corpus"], "kg build + save")
-            if bd and reader:
+            if bd.get("engine") == "native":
+                steps = bd["steps"]
+                tot = sum(steps.values())
+                what = {"read": "native reader, 1 thread: parse, normalize, aggregate (+ titles to Python)",
+                        "merge": "merging the threads' states", "finish": "native finish: sort PMIDs, choose types "
+                        "and names, Python objects", "assemble": "`_assemble`: NetworkX dicts (Python)"}
+                L += [f"Where the time of a 1-thread build goes ({prof['corpus']}, the native reader's own clock, "
+                      f"best of 2, {bd['seconds']:.2f} s in all):", "", "| step | seconds | share |", "|---|---:|---:|"]
+                L += [f"| {what.get(k, k)} | {v:.2f} | {v / tot:.0%} |" for k, v in steps.items()]
+                if kgb and kgs:
+                    L.append(f"| `kg.write_graph` (extra time of `kg build + save` over `kg build`) | {kgs['seconds'] - kgb['seconds']:.2f} | |")
+                L.append("")
+            elif bd and reader:
                 add_s = bd["read_and_add_seconds"] - reader["seconds"]
                 tot = bd["seconds"]
                 L += [f"Where the time of a 1-process build goes, without a profiler ({prof['corpus']}, best of 2; "

@@ -92,7 +92,7 @@ def read_files(files: list[tuple[str, str]], strict: bool, co_mentions: bool, ar
     if kind == "value":  # the Python reader crashes the same way (int() of a non-decimal digit)
         raise ValueError(res[1])
     (_, (form, graph), file_rows, counts, in_graph, without_id, rels_in_graph,
-     rejected, unresolved, unknown, documents) = res
+     rejected, unresolved, unknown, documents, (read_s, merge_s, finish_s)) = res
     for p in paths:  # as _read_files: a file gone missing raises here
         os.path.getsize(p)
     report = BuildReport()
@@ -107,6 +107,7 @@ def read_files(files: list[tuple[str, str]], strict: bool, co_mentions: bool, ar
     report.unresolved_relations = unresolved
     report.unknown_relation_types = Counter(unknown)
     builder = GraphBuilder(report, strict=strict, co_mentions=co_mentions, articles=articles)
+    builder.seconds = {"read": read_s, "merge": merge_s, ("finish" if form == "rows" else "convert"): finish_s}
     if form == "rows":
         node_rows, conflicts, pending, edge_rows, arts = graph
         for attrs, forms, node_id in pending:  # names that need Python's Unicode rules

@@ -48,6 +48,8 @@ pub struct Outcome {
     pub state: State,
     pub chunks: Vec<Vec<ChunkOut>>, // per file, per chunk index
     pub broken: Vec<Option<IoWhy>>,  // per file
+    /// seconds reading in the threads, then merging their states
+    pub seconds: (f64, f64),
 }
 
 /// Last position just after a blank line ("\n\n" or "\n\r\n") in buf[from..].
@@ -210,6 +212,7 @@ pub fn run(files: Vec<String>, t: &Tables, o: &Opts, threads: usize, chunk_size:
     let stop = AtomicU64::new(u64::MAX);
     let nfiles = files.len();
     let (etx, erx) = sync_channel::<Event>(threads * 4);
+    let started = std::time::Instant::now();
     let mut aborted = false;
     let (states, results) = std::thread::scope(|s| {
         let stop = &stop;
@@ -275,13 +278,14 @@ pub fn run(files: Vec<String>, t: &Tables, o: &Opts, threads: usize, chunk_size:
             broken[fi] = br;
         }
     }
+    let read = started.elapsed().as_secs_f64();
     let mut it = states.into_iter();
     let mut state = it.next().unwrap_or_default();
     for other in it {
         state.merge(other);
     }
     let chunks = chunks.into_iter().map(|v| v.into_iter().map(|c| c.unwrap_or_default()).collect()).collect();
-    Outcome { state, chunks, broken }
+    Outcome { state, chunks, broken, seconds: (read, started.elapsed().as_secs_f64() - read) }
 }
 
 #[allow(dead_code)]

@@ -8,22 +8,24 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 use rustc_hash::FxHashMap;
-use std::cmp::Ordering;
 
 fn decimal(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// `pmid_sort_key` order for ASCII ids: decimal ids by value then text, then the rest by text.
-fn pmid_cmp(a: &str, b: &str) -> Ordering {
-    match (decimal(a), decimal(b)) {
-        (true, true) => {
-            let (x, y) = (a.trim_start_matches('0'), b.trim_start_matches('0'));
-            x.len().cmp(&y.len()).then_with(|| x.cmp(y)).then_with(|| a.cmp(b))
-        }
-        (true, false) => Ordering::Less,
-        (false, true) => Ordering::Greater,
-        (false, false) => a.cmp(b),
+/// Article titles by PMID, made on the calling thread while the workers read:
+/// PMID -> (its Python str, the title chosen so far, that title's length in characters).
+pub type Titles = FxHashMap<Box<str>, (Py<PyString>, Py<PyString>, usize)>;
+
+/// `pmid_sort_key` for an ASCII id: decimal ids by value (length without leading zeros,
+/// then the value itself up to 19 digits, then the digits) then text, then the rest by text.
+fn pmid_key(s: &str) -> (bool, usize, u64, &str, &str) {
+    if decimal(s) {
+        let digits = s.trim_start_matches('0');
+        let value = if digits.len() <= 19 { digits.parse().unwrap_or(0) } else { 0 };
+        (false, digits.len(), value, digits, s)
+    } else {
+        (true, 0, 0, "", s)
     }
 }
 
@@ -33,8 +35,9 @@ fn pmid_order(st: &State) -> Option<Vec<u32>> {
     if st.pmids.strs.iter().any(|s| !s.is_ascii() || (decimal(s) && s.len() > 640)) {
         return None;
     }
-    let mut order: Vec<u32> = (0..st.pmids.strs.len() as u32).collect();
-    order.sort_by(|&a, &b| pmid_cmp(st.pmids.s(a), st.pmids.s(b)));
+    let keys: Vec<_> = st.pmids.strs.iter().map(|s| pmid_key(s)).collect();
+    let mut order: Vec<u32> = (0..keys.len() as u32).collect();
+    order.sort_unstable_by(|&a, &b| keys[a as usize].cmp(&keys[b as usize]));
     Some(order)
 }
 
@@ -105,50 +108,40 @@ fn rank_by_text(texts: Vec<&str>) -> Vec<u32> {
 
 /// `(node_rows, type_conflicts, pending_names, edge_rows, articles)` as
 /// `GraphBuilder._finish` returns them (plus the nodes whose name Python must choose:
-/// `(attrs, forms, node_id)`), or None to leave the whole finish to Python.
+/// `(attrs, forms, node_id)`), or `Err(titles)` to leave the whole finish to Python
+/// (`wanted` false, or what Python's rules decide).
 /// Consumes the state's edges and PMID lists as it goes, to keep the peak memory low.
-pub fn finish<'py>(py: Python<'py>, st: &mut State, articles: Option<&Bound<'py, PyDict>>)
-                  -> PyResult<Option<Bound<'py, PyTuple>>> {
-    let Some(order) = pmid_order(st) else { return Ok(None) };
-    if st.nodes.iter().any(|n| n.exists && n.types.is_empty()) {
-        return Ok(None); // Python's max() raises on it; let it
-    }
+pub fn finish<'py>(py: Python<'py>, st: &mut State, wanted: bool, articles: Option<Titles>)
+                  -> PyResult<Result<Bound<'py, PyTuple>, Option<Titles>>> {
+    let order = match pmid_order(st) {
+        Some(order) if wanted && !st.nodes.iter().any(|n| n.exists && n.types.is_empty()) => order,
+        _ => return Ok(Err(articles)), // (a node without a type: Python's max() raises; let it)
+    };
+    let articles_kept = articles.is_some();
     let mut rank = vec![0u32; order.len()];
     for (i, &p) in order.iter().enumerate() {
         rank[p as usize] = i as u32;
     }
     st.sort_lists(Some(&rank));
-    // the titles' keys, reused (one str object per PMID in the whole graph)
-    let mut keys: FxHashMap<Box<str>, Bound<'py, PyString>> = FxHashMap::default();
-    if let Some(titles) = articles {
-        for key in titles.keys() {
-            let key = key.downcast_into::<PyString>()?;
-            keys.insert(key.to_str()?.into(), key);
+    // one Python str per PMID serves as the titles' keys and in every PMID list
+    let mut pmid_strs: Vec<Bound<'py, PyString>> = Vec::with_capacity(order.len());
+    let arts = PyDict::new(py);
+    let mut titles = articles.unwrap_or_default();
+    for &p in &order {
+        let pmid = st.pmids.s(p);
+        match titles.remove(pmid) {
+            Some((key, title, _)) => {
+                let key = key.into_bound(py);
+                arts.set_item(&key, title)?;
+                pmid_strs.push(key);
+            }
+            None => pmid_strs.push(PyString::new(py, pmid)),
         }
     }
-    let pmid_strs: Vec<Bound<'py, PyString>> = order
-        .iter()
-        .map(|&p| keys.remove(st.pmids.s(p)).unwrap_or_else(|| PyString::new(py, st.pmids.s(p))))
-        .collect();
-    drop(keys);
+    drop(titles);
+    let arts = if articles_kept { arts.into_any() } else { py.None().into_bound(py) };
     st.pmids = Default::default();
     st.drop_indexes();
-    release();
-    // The biggest parts first, each freed once converted, so that the peak is about the
-    // Python graph plus what is left of the state rather than both whole.
-    let arts = match articles {
-        Some(titles) => {
-            let sorted = PyDict::new(py);
-            for p in &pmid_strs {
-                if let Some(title) = titles.get_item(p)? {
-                    sorted.set_item(p, title)?;
-                }
-            }
-            titles.clear();
-            sorted.into_any()
-        }
-        None => py.None().into_bound(py),
-    };
     release();
     let pmid_list = |v: &[u32]| PyList::new(py, v.iter().map(|&r| &pmid_strs[r as usize]));
     let syms: Vec<Bound<'py, PyString>> = st.syms.strs.iter().map(|s| PyString::new(py, s)).collect();
@@ -228,5 +221,5 @@ pub fn finish<'py>(py: Python<'py>, st: &mut State, articles: Option<&Bound<'py,
     }
     release();
 
-    Ok(Some(PyTuple::new(py, [rows.into_any(), conflicts.into_any(), pending.into_any(), edge_rows.into_any(), arts])?))
+    Ok(Ok(PyTuple::new(py, [rows.into_any(), conflicts.into_any(), pending.into_any(), edge_rows.into_any(), arts])?))
 }

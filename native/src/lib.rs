@@ -105,7 +105,7 @@ fn read_files<'py>(
     let t = tables_from(tables)?;
     let o = Opts { strict, co_mentions, articles };
     let files = paths.clone();
-    let arts: Py<PyDict> = PyDict::new(py).unbind();
+    let mut titles = finish::Titles::default();
     let mut failed: Option<PyErr> = None;
     let (mut bytes, mut docs, mut last) = (0u64, 0u64, None::<std::time::Instant>);
     // Runs on this thread between chunks: titles into Python (so Rust never holds them
@@ -113,7 +113,7 @@ fn read_files<'py>(
     let mut on_event = |ev: driver::Event| -> bool {
         Python::attach(|py| {
             let step = || -> PyResult<()> {
-                add_titles(py, arts.bind(py), ev.titles)?;
+                add_titles(py, &mut titles, ev.titles)?;
                 bytes += ev.raw_bytes;
                 docs += ev.docs;
                 if let Some(cb) = &progress {
@@ -132,7 +132,6 @@ fn read_files<'py>(
         return Err(e);
     }
     finish::release(); // the states merged away
-    let arts = arts.into_bound(py);
 
     // -- errors first (file/line order), then the per-file tallies -------------------------
     let mut file_rows = Vec::new();
@@ -181,10 +180,11 @@ fn read_files<'py>(
     }
 
     // -- graph: finished rows, or the builder state for Python to finish ------------------
-    let arts = if articles { Some(&arts) } else { None };
-    let graph = match if finish { finish::finish(py, &mut out.state, arts)? } else { None } {
-        Some(rows) => ("rows", rows).into_pyobject(py)?.into_any(),
-        None => ("state", state_tuple(py, &mut out.state, node_cls, edge_cls, arts)?).into_pyobject(py)?.into_any(),
+    let titles = if articles { Some(titles) } else { None };
+    let finishing = std::time::Instant::now();
+    let graph = match finish::finish(py, &mut out.state, finish, titles)? {
+        Ok(rows) => ("rows", rows).into_pyobject(py)?.into_any(),
+        Err(titles) => ("state", state_tuple(py, &mut out.state, node_cls, edge_cls, titles)?).into_pyobject(py)?.into_any(),
     };
     let st = &out.state;
     let files = PyList::empty(py);
@@ -234,13 +234,14 @@ fn read_files<'py>(
         unr.into_any(),
         unk.into_any(),
         st.documents.into_pyobject(py)?.into_any(),
+        (out.seconds.0, out.seconds.1, finishing.elapsed().as_secs_f64()).into_pyobject(py)?.into_any(),
     ];
     PyTuple::new(py, items)
 }
 
 /// `(nodes, edges, articles)`: the builder state as `_Node`/`_Edge` objects and sets.
 fn state_tuple<'py>(py: Python<'py>, st: &mut state::State, node_cls: &Bound<'py, PyAny>,
-                    edge_cls: &Bound<'py, PyAny>, arts: Option<&Bound<'py, PyDict>>) -> PyResult<Bound<'py, PyTuple>> {
+                    edge_cls: &Bound<'py, PyAny>, titles: Option<finish::Titles>) -> PyResult<Bound<'py, PyTuple>> {
     st.sort_lists(None);
     let st = &*st;
     let mut pmid_strs: Vec<Option<Bound<'py, PyString>>> = vec![None; st.pmids.strs.len()];
@@ -314,21 +315,26 @@ fn state_tuple<'py>(py: Python<'py>, st: &mut state::State, node_cls: &Bound<'py
         let key = PyTuple::new(py, [nid(u), nid(v), sym(k)])?;
         edges.set_item(key, obj)?;
     }
-    let arts = arts.cloned().unwrap_or_else(|| PyDict::new(py));
+    let arts = PyDict::new(py);
+    for (_, (pmid, title, _)) in titles.unwrap_or_default() {
+        arts.set_item(pmid, title)?;
+    }
     PyTuple::new(py, [nodes.into_any(), edges.into_any(), arts.into_any()])
 }
 
-/// Each document's title into `arts`, as `GraphBuilder.add` chooses: the longest (in
-/// characters), then the greatest, whatever order the documents come in.
-fn add_titles(py: Python<'_>, arts: &Bound<'_, PyDict>, titles: Vec<(Box<str>, Box<str>)>) -> PyResult<()> {
+/// Each document's title, as `GraphBuilder.add` chooses: the longest (in characters),
+/// then the greatest, whatever order the documents come in.
+fn add_titles(py: Python<'_>, into: &mut finish::Titles, titles: Vec<(Box<str>, Box<str>)>) -> PyResult<()> {
     for (pmid, title) in titles {
-        let key = PyString::new(py, &pmid);
-        match arts.get_item(&key)? {
-            None => arts.set_item(key, &*title)?,
+        let len = uni::char_len(&title);
+        match into.get_mut(&pmid) {
+            None => {
+                let key = PyString::new(py, &pmid).unbind();
+                into.insert(pmid, (key, PyString::new(py, &title).unbind(), len));
+            }
             Some(old) => {
-                let old = old.downcast_into::<PyString>()?;
-                if (uni::char_len(&title), &*title) > (old.len()?, &*old.to_cow()?) {
-                    arts.set_item(key, &*title)?;
+                if (len, &*title) > (old.2, &*old.1.bind(py).to_cow()?) {
+                    *old = (old.0.clone_ref(py), PyString::new(py, &title).unbind(), len);
                 }
             }
         }

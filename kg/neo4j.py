@@ -19,7 +19,10 @@ The load runs ``cypher/schema.cypher`` first (uniqueness constraints on ``Entity
 and ``Article.pmid``, the full-text index ``entity_names``; a failed statement stops the
 load), then entities, articles, entity relationships and ``MENTIONS``, in batches of
 ``batch_size`` rows, each batch one managed write transaction (``execute_write``,
-retried by the driver on transient errors) over ``UNWIND $rows … MERGE``. All Cypher
+retried by the driver on transient errors) over ``UNWIND $rows … MERGE``. ``MENTIONS``
+go grouped by article (a batch is whole articles, about ``batch_size`` pairs): the batch
+names each of its entities once and an article's row lists positions in that list, so
+each entity is looked up once per batch, not once per pair. All Cypher
 lives in ``kg/cypher/*.cypher``; values are always parameters; labels and relationship
 types, which Cypher cannot take as parameters, are made safe with ``safe_name``,
 checked against ``^[A-Za-z][A-Za-z0-9_]*$`` and only then written, backticked, into the

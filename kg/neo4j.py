@@ -772,6 +772,10 @@ def load_graph(
                 except (nx4j.ClientError, nx4j.DatabaseError) as err:
                     if (err.code or "").endswith("DatabaseNotFound") or isinstance(err, nx4j.AuthError):
                         raise
+                    if (err.code or "").endswith("EquivalentSchemaRuleAlreadyExists"):
+                        # Another load created the same index or constraint between this
+                        # statement's IF NOT EXISTS check and its commit: it exists, as wanted.
+                        continue
                     raise Neo4jError(
                         f"cannot load into Neo4j at {uri}: statement {i} of cypher/schema.cypher failed "
                         f"({_cause(err, database, auth[0])})"

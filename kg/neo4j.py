@@ -19,7 +19,10 @@ The load runs ``cypher/schema.cypher`` first (uniqueness constraints on ``Entity
 and ``Article.pmid``, the full-text index ``entity_names``; a failed statement stops the
 load), then entities, articles, entity relationships and ``MENTIONS``, in batches of
 ``batch_size`` rows, each batch one managed write transaction (``execute_write``,
-retried by the driver on transient errors) over ``UNWIND $rows … MERGE``. All Cypher
+retried by the driver on transient errors) over ``UNWIND $rows … MERGE``. ``MENTIONS``
+go grouped by article (a batch is whole articles, about ``batch_size`` pairs): the batch
+names each of its entities once and an article's row lists positions in that list, so
+each entity is looked up once per batch, not once per pair. All Cypher
 lives in ``kg/cypher/*.cypher``; values are always parameters; labels and relationship
 types, which Cypher cannot take as parameters, are made safe with ``safe_name``,
 checked against ``^[A-Za-z][A-Za-z0-9_]*$`` and only then written, backticked, into the
@@ -416,11 +419,34 @@ def _relationship_rows(G: nx.MultiDiGraph) -> dict[str, list[dict[str, Any]]]:
     return {t: list(rows.values()) for t, rows in sorted(by_type.items())}
 
 
-def _mention_rows(G: nx.MultiDiGraph, articles: dict[str, str]) -> Iterator[dict[str, str]]:
+def _mention_rows(G: nx.MultiDiGraph, articles: dict[str, str]) -> dict[str, list[str]]:
+    """The entity ids each article of `articles` mentions, by PMID (articles in graph order)."""
+    by_article: dict[str, list[str]] = {}
     for node_id, a in G.nodes(data=True):
+        node = str(node_id)
         for pmid in a.get("pmids", []):
             if pmid in articles:
-                yield {"pmid": str(pmid), "id": str(node_id)}
+                by_article.setdefault(str(pmid), []).append(node)
+    return by_article
+
+
+def _mention_batches(by_article: dict[str, list[str]], size: int) -> Iterator[dict[str, Any]]:
+    """Parameters of ``load_merge_mentions``: whole articles, about `size` pairs a batch.
+
+    Each batch names its entities once (``ids``); an article's row lists positions in
+    ``ids``. ``pairs`` is the number of (article, entity) pairs the batch writes.
+    """
+    rows: list[dict[str, Any]] = []
+    position: dict[str, int] = {}
+    pairs = 0
+    for pmid, ids in by_article.items():
+        rows.append({"pmid": pmid, "entities": [position.setdefault(i, len(position)) for i in ids]})
+        pairs += len(ids)
+        if pairs >= size:
+            yield {"ids": list(position), "rows": rows, "pairs": pairs}
+            rows, position, pairs = [], {}, 0
+    if rows:
+        yield {"ids": list(position), "rows": rows, "pairs": pairs}
 
 
 def _batches(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
@@ -562,10 +588,13 @@ def _tx_relationships(tx, rel_type: str, rows: list[dict[str, Any]]) -> tuple[in
     return created, written - created
 
 
-def _tx_mentions(tx, rows: list[dict[str, str]]) -> int:
-    written, _, created = _write(tx, _query("load_merge_mentions"), rows)
-    if written != len(rows):
-        raise Neo4jError(f"{len(rows) - written} MENTIONS have an article or entity missing from the database")
+def _tx_mentions(tx, batch: dict[str, Any]) -> int:
+    result = tx.run(_query("load_merge_mentions"), ids=batch["ids"], rows=batch["rows"])
+    record = result.single()
+    created = result.consume().counters.relationships_created
+    written = record["written"] if record is not None else 0
+    if written != batch["pairs"]:
+        raise Neo4jError(f"{batch['pairs'] - written} MENTIONS have an article or entity missing from the database")
     return created
 
 
@@ -715,8 +744,9 @@ def load_graph(
     article_titles: dict[str, str] = dict(G.graph.get("articles") or {}) if articles else {}
     entity_rows = list(_entity_rows(G))
     rel_rows = _relationship_rows(G)
-    mention_rows = list(_mention_rows(G, article_titles))
-    total = len(entity_rows) + len(article_titles) + sum(map(len, rel_rows.values())) + len(mention_rows)
+    mentions = _mention_rows(G, article_titles)
+    total = (len(entity_rows) + len(article_titles) + sum(map(len, rel_rows.values()))
+             + sum(map(len, mentions.values())))
     summary = LoadSummary(articles=len(article_titles), rows=total, uri=uri, database=database)
     done = 0
 
@@ -742,6 +772,10 @@ def load_graph(
                 except (nx4j.ClientError, nx4j.DatabaseError) as err:
                     if (err.code or "").endswith("DatabaseNotFound") or isinstance(err, nx4j.AuthError):
                         raise
+                    if (err.code or "").endswith("EquivalentSchemaRuleAlreadyExists"):
+                        # Another load created the same index or constraint between this
+                        # statement's IF NOT EXISTS check and its commit: it exists, as wanted.
+                        continue
                     raise Neo4jError(
                         f"cannot load into Neo4j at {uri}: statement {i} of cypher/schema.cypher failed "
                         f"({_cause(err, database, auth[0])})"
@@ -766,9 +800,9 @@ def load_graph(
                         summary.relationships_created += created
                         summary.relationships_updated += updated
                         advance(len(batch))
-                for batch in _batches(mention_rows, batch_size):
+                for batch in _mention_batches(mentions, batch_size):
                     summary.relationships_created += _execute(session, _tx_mentions, batch)
-                    advance(len(batch))
+                    advance(batch["pairs"])
     except Neo4jError as err:
         if str(err).startswith("cannot load into Neo4j"):
             raise

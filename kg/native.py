@@ -21,7 +21,7 @@ except ImportError:  # pragma: no cover - depends on the install
     _native = None
 
 #: Bytes handed to a worker at a time (cut at a blank line, so at a document boundary).
-CHUNK_SIZE = 1 << 20
+CHUNK_SIZE = 1 << 18
 
 
 def available() -> bool:

@@ -3,7 +3,7 @@
 //! NetworkX dicts. Whatever this port cannot decide exactly as Python does is left to Python:
 //! the whole finish (`None`) for PMIDs that are not ASCII, or a node's name (`pending`).
 
-use crate::state::State;
+use crate::state::{hash_str, State};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
@@ -13,9 +13,23 @@ fn decimal(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// Article titles by PMID, made on the calling thread while the workers read:
-/// PMID -> (its Python str, the title chosen so far, that title's length in characters).
-pub type Titles = FxHashMap<Box<str>, (Py<PyString>, Py<PyString>, usize)>;
+/// An article's title as chosen so far, with its PMID as a Python str (the table is keyed
+/// by the PMID's text through that str: no second copy of it).
+pub struct Title {
+    pub hash: u64,
+    pub pmid: Py<PyString>,
+    pub title: Py<PyString>,
+    /// the title's length in characters
+    pub len: usize,
+}
+
+/// Article titles by PMID, made on the calling thread while the workers read.
+pub type Titles = hashbrown::HashTable<Title>;
+
+/// Whether `t` is the title of `pmid`.
+pub fn is_of(py: Python<'_>, t: &Title, pmid: &str) -> bool {
+    t.pmid.bind(py).to_str().is_ok_and(|k| k == pmid)
+}
 
 /// `pmid_sort_key` for an ASCII id: decimal ids by value (length without leading zeros,
 /// then the value itself up to 19 digits, then the digits) then text, then the rest by text.
@@ -129,13 +143,14 @@ pub fn finish<'py>(py: Python<'py>, st: &mut State, wanted: bool, articles: Opti
     let mut titles = articles.unwrap_or_default();
     for &p in &order {
         let pmid = st.pmids.s(p);
-        match titles.remove(pmid) {
-            Some((key, title, _)) => {
-                let key = key.into_bound(py);
-                arts.set_item(&key, title)?;
+        match titles.find_entry(hash_str(pmid), |t| is_of(py, t, pmid)) {
+            Ok(entry) => {
+                let t = entry.remove().0;
+                let key = t.pmid.into_bound(py);
+                arts.set_item(&key, t.title)?;
                 pmid_strs.push(key);
             }
-            None => pmid_strs.push(PyString::new(py, pmid)),
+            Err(_) => pmid_strs.push(PyString::new(py, pmid)),
         }
     }
     drop(titles);

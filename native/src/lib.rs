@@ -316,8 +316,8 @@ fn state_tuple<'py>(py: Python<'py>, st: &mut state::State, node_cls: &Bound<'py
         edges.set_item(key, obj)?;
     }
     let arts = PyDict::new(py);
-    for (_, (pmid, title, _)) in titles.unwrap_or_default() {
-        arts.set_item(pmid, title)?;
+    for t in titles.unwrap_or_default() {
+        arts.set_item(t.pmid, t.title)?;
     }
     PyTuple::new(py, [nodes.into_any(), edges.into_any(), arts.into_any()])
 }
@@ -326,15 +326,17 @@ fn state_tuple<'py>(py: Python<'py>, st: &mut state::State, node_cls: &Bound<'py
 /// then the greatest, whatever order the documents come in.
 fn add_titles(py: Python<'_>, into: &mut finish::Titles, titles: Vec<(Box<str>, Box<str>)>) -> PyResult<()> {
     for (pmid, title) in titles {
-        let len = uni::char_len(&title);
-        match into.get_mut(&pmid) {
+        let (hash, len) = (state::hash_str(&pmid), uni::char_len(&title));
+        match into.find_mut(hash, |t| finish::is_of(py, t, &pmid)) {
             None => {
-                let key = PyString::new(py, &pmid).unbind();
-                into.insert(pmid, (key, PyString::new(py, &title).unbind(), len));
+                let (pmid, title) = (PyString::new(py, &pmid).unbind(), PyString::new(py, &title).unbind());
+                into.insert_unique(hash, finish::Title { hash, pmid, title, len }, |t| t.hash);
             }
             Some(old) => {
-                if (len, &*title) > (old.2, &*old.1.bind(py).to_cow()?) {
-                    *old = (old.0.clone_ref(py), PyString::new(py, &title).unbind(), len);
+                let chosen = old.title.bind(py).clone();
+                if (len, &*title) > (old.len, &*chosen.to_cow()?) {
+                    old.title = PyString::new(py, &title).unbind();
+                    old.len = len;
                 }
             }
         }

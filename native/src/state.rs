@@ -5,21 +5,32 @@ use crate::uni::{char_len, lower, strip};
 use rustc_hash::FxHashMap;
 use std::sync::Arc;
 
+/// FxHash of a string (the hash the interner and the titles table use).
+#[inline]
+pub fn hash_str(s: &str) -> u64 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(s)
+}
+
+/// Strings numbered in order of first sight, each stored once (the table holds numbers).
 #[derive(Default, Clone)]
 pub struct Interner {
-    pub map: FxHashMap<Box<str>, u32>,
+    table: hashbrown::HashTable<u32>,
     pub strs: Vec<Box<str>>,
 }
 
 impl Interner {
     #[inline]
     pub fn get(&mut self, s: &str) -> u32 {
-        if let Some(&i) = self.map.get(s) {
+        let hash = hash_str(s);
+        let strs = &self.strs;
+        if let Some(&i) = self.table.find(hash, |&i| &*strs[i as usize] == s) {
             return i;
         }
         let i = self.strs.len() as u32;
         self.strs.push(s.into());
-        self.map.insert(s.into(), i);
+        let strs = &self.strs;
+        self.table.insert_unique(hash, i, |&j| hash_str(&strs[j as usize]));
         i
     }
     #[inline]

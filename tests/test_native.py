@@ -328,3 +328,15 @@ def test_ctrl_c_stops_a_native_read(tmp_path):
     assert proc.returncode != 0
     assert "KeyboardInterrupt" in err
     assert "done" not in out
+
+
+@pytest.mark.parametrize("inputs", [[CORPORA], PUBTATOR_FILES], ids=["mixed-formats", "pubtator-only"])
+def test_build_engines_give_the_same_graph(inputs):
+    """kg.build end to end: natively finished (PubTator only) or merged with the Python
+    readers' partial graph (BioC and bulk files in the mix), as the Python engine builds it."""
+    native_run, python_run = kg.build(inputs, co_mentions=True), kg.build(inputs, co_mentions=True, engine="python")
+    G, H = native_run.graph, python_run.graph
+    assert list(G.nodes(data=True)) == list(H.nodes(data=True))
+    assert list(G.edges(keys=True, data=True)) == list(H.edges(keys=True, data=True))
+    assert G.graph == H.graph
+    assert native_run.report.to_dict() == python_run.report.to_dict()

@@ -108,3 +108,22 @@ def test_neo4j_csv_headers_and_rows(graph, tmp_path):
 def test_unknown_export_format(graph, tmp_path):
     with pytest.raises(InputError, match="unknown export format"):
         export_graph(graph, "xlsx", tmp_path / "x")
+
+
+@pytest.mark.parametrize("value", [
+    "kg-graph",  # the seed graph's node-link data, replaced below
+    {}, [], {"a": []}, {"a": {}}, [1, "é\u2028", None, True, 1.5, float("nan")],
+    {"x": {1: "int key", None: "none", True: "bool", 2.5: "float", "s": [1, 2, 3]}},
+    {"graph": {"articles": {str(i): f"title {i} \\u00e9" for i in range(7)}}, "nodes": [{"id": i} for i in range(9)]},
+])
+def test_json_in_pieces_is_json_dumps(monkeypatch, value):
+    import io as _io
+
+    from kg import io as kg_io
+
+    if value == "kg-graph":
+        value = nx.node_link_data(kg.build(SEEDS).graph, edges="edges")
+    monkeypatch.setattr(kg_io, "JSON_PIECE", 2)  # every list and dict of more than 2 goes in pieces
+    out = _io.StringIO()
+    kg_io._dump_json(value, out.write)
+    assert out.getvalue() == json.dumps(value, ensure_ascii=False, separators=(",", ":"))

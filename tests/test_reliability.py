@@ -49,21 +49,23 @@ def test_interrupted_build_keeps_the_previous_graph(tmp_path, sig):
 
 
 def test_interrupt_while_writing_removes_the_temporary_file(tmp_path, monkeypatch):
-    import json
+    from kg import io as kg_io
 
     G = kg.build(CORPORA / "biored" / "Dev.PubTator").graph
     calls = {"n": 0}
-    real_dump = json.dump
+    real_encode = kg_io._encode
 
-    def dump_then_interrupt(*args, **kwargs):
+    def encode_then_interrupt(value):  # Ctrl-C in the middle: part of the file is written
         calls["n"] += 1
-        raise KeyboardInterrupt
+        if calls["n"] == 5:
+            raise KeyboardInterrupt
+        return real_encode(value)
 
-    monkeypatch.setattr(json, "dump", dump_then_interrupt)
+    monkeypatch.setattr(kg_io, "_encode", encode_then_interrupt)
+    monkeypatch.setattr(kg_io, "JSON_PIECE", 10)
     with pytest.raises(KeyboardInterrupt):
         kg.write_graph(G, tmp_path / "g.json")
-    assert calls["n"] == 1 and list(tmp_path.iterdir()) == []
-    monkeypatch.setattr(json, "dump", real_dump)
+    assert calls["n"] == 5 and list(tmp_path.iterdir()) == []
 
 
 @pytest.fixture(scope="module")

@@ -451,16 +451,18 @@ def _assemble(node_rows: list, edge_rows: list) -> nx.MultiDiGraph:
     becomes a bare node, as there), at a fraction of their ≈ 10 µs an edge."""
     G = nx.MultiDiGraph()
     nodes, succ, pred = G._node, G._succ, G._pred
-    for node_id, attrs in node_rows:
+
+    def add_node(node_id: str, attrs: dict[str, Any]) -> None:
         nodes[node_id] = attrs
         succ[node_id] = {}
         pred[node_id] = {}
+
+    for node_id, attrs in node_rows:
+        add_node(node_id, attrs)
     for u, v, key, attrs in edge_rows:
         for end in (u, v):
             if end not in nodes:
-                nodes[end] = {}
-                succ[end] = {}
-                pred[end] = {}
+                add_node(end, {})
         keys = succ[u].get(v)
         if keys is None:
             keys = succ[u][v] = pred[v][u] = {}

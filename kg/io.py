@@ -122,12 +122,13 @@ def _dump_json(value: Any, write, depth: int = 0) -> None:
             _dump_json(item, write, depth + 1)
         write("}")
     elif isinstance(value, (list, dict)) and len(value) > JSON_PIECE:
-        items = list(value.items()) if isinstance(value, dict) else value
-        write("[" if isinstance(value, list) else "{")
+        is_list = isinstance(value, list)
+        items = value if is_list else list(value.items())
+        write("[" if is_list else "{")
         for i in range(0, len(items), JSON_PIECE):
             piece = items[i : i + JSON_PIECE]
-            write(("," if i else "") + _encode(piece if isinstance(value, list) else dict(piece))[1:-1])
-        write("]" if isinstance(value, list) else "}")
+            write(("," if i else "") + _encode(piece if is_list else dict(piece))[1:-1])
+        write("]" if is_list else "}")
     else:
         write(_encode(value))
 

@@ -463,9 +463,9 @@ def _batches(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
 # -- transaction functions (may run more than once: they only read, merge and MERGE) ------
 
 
-def _write(tx, query: str, rows: list[dict[str, Any]]) -> tuple[int, int, int]:
+def _write(tx, query: str, rows: list[dict[str, Any]], **params: Any) -> tuple[int, int, int]:
     """Run one write query; return (rows written, nodes created, relationships created)."""
-    result = tx.run(query, rows=rows)
+    result = tx.run(query, rows=rows, **params)
     record = result.single()
     counters = result.consume().counters
     written = record["written"] if record is not None else 0
@@ -589,10 +589,7 @@ def _tx_relationships(tx, rel_type: str, rows: list[dict[str, Any]]) -> tuple[in
 
 
 def _tx_mentions(tx, batch: dict[str, Any]) -> int:
-    result = tx.run(_query("load_merge_mentions"), ids=batch["ids"], rows=batch["rows"])
-    record = result.single()
-    created = result.consume().counters.relationships_created
-    written = record["written"] if record is not None else 0
+    written, _, created = _write(tx, _query("load_merge_mentions"), batch["rows"], ids=batch["ids"])
     if written != batch["pairs"]:
         raise Neo4jError(f"{batch['pairs'] - written} MENTIONS have an article or entity missing from the database")
     return created

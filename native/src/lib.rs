@@ -250,20 +250,12 @@ fn state_tuple<'py>(py: Python<'py>, st: &mut state::State, node_cls: &Bound<'py
     };
     let mut pys: Vec<Option<Bound<'py, PyString>>> = vec![None; st.syms.strs.len()];
     let mut sym = |i: u32| -> Bound<'py, PyString> {
-        let slot = &mut pys[i as usize];
-        if slot.is_none() {
-            *slot = Some(PyString::new(py, st.syms.s(i)));
-        }
-        slot.as_ref().unwrap().clone()
+        pys[i as usize].get_or_insert_with(|| PyString::new(py, st.syms.s(i))).clone()
     };
     let nodes = PyDict::new(py);
     let mut node_ids: Vec<Option<Bound<'py, PyString>>> = vec![None; st.nodes.len()];
     let mut nid = |i: u32| -> Bound<'py, PyString> {
-        let slot = &mut node_ids[i as usize];
-        if slot.is_none() {
-            *slot = Some(PyString::new(py, &st.nodes[i as usize].id));
-        }
-        slot.as_ref().unwrap().clone()
+        node_ids[i as usize].get_or_insert_with(|| PyString::new(py, &st.nodes[i as usize].id)).clone()
     };
     for (i, n) in st.nodes.iter().enumerate() {
         if !n.exists {

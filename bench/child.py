@@ -279,7 +279,7 @@ def task_kg_breakdown(args, clock):
     With the native reader (1 thread): its own clock of reading, merging and finishing,
     then the Python assembly; otherwise the Python reader and builder, timed apart."""
     from kg import native
-    from kg.build import BuildReport, GraphBuilder, _gc_paused
+    from kg.builder import BuildReport, GraphBuilder, gc_paused as _gc_paused
     from kg.pubtator import read_pubtator
 
     files = _files(args.path)

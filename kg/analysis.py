@@ -31,7 +31,7 @@ from typing import Any, NamedTuple
 
 import networkx as nx
 
-from .build import pmid_sort_key
+from .normalize import pmid_sort_key
 from .errors import KgError
 from .normalize import canonical_relation, canonical_type, relation_directed
 

@@ -70,7 +70,8 @@ def read_files(files: list[tuple[str, str]], strict: bool, co_mentions: bool, ar
     """
     if _native is None:
         raise RuntimeError("kg._native is not built (pip install -e . with cargo available)")
-    from .build import BuildReport, GraphBuilder, _Edge, _Node, _gc_paused, choose_name
+    from .builder import BuildReport, GraphBuilder, _Edge, _Node, gc_paused
+    from .normalize import choose_name
     from .errors import InputError, ParseError
     from .pubtator import LineCounts
 
@@ -78,7 +79,7 @@ def read_files(files: list[tuple[str, str]], strict: bool, co_mentions: bool, ar
         if fmt != "pubtator":
             raise ValueError(f"{path}: the native reader reads only PubTator text, not {fmt}")
     paths = [str(p) for p, _ in files]
-    with _gc_paused():  # the result is many new containers, none cyclic
+    with gc_paused():  # the result is many new containers, none cyclic
         res = _native.read_files(
             paths, _tables(), bool(strict), bool(co_mentions), bool(articles),
             max(1, threads or os.cpu_count() or 1), max(1, chunk_size or CHUNK_SIZE), _Node, _Edge,

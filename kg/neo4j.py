@@ -105,7 +105,7 @@ from typing import Any
 
 import networkx as nx
 
-from .build import pmid_sort_key
+from .normalize import pmid_sort_key
 from .errors import Neo4jError
 from .normalize import is_abbreviation, safe_name
 

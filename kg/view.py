@@ -23,7 +23,7 @@ from typing import NamedTuple
 import networkx as nx
 
 from .analysis import _articles, _projection, _types, resolve, subgraph
-from .build import pmid_sort_key
+from .normalize import pmid_sort_key
 from .io import _atomic
 from .normalize import relation_directed
 

@@ -7,7 +7,7 @@ import pytest
 import kg
 from kg.errors import InputError, ParseError
 
-from conftest import CORPORA, SEED, SEEDS, corpus_files
+from conftest import SEED, SEEDS
 
 
 @pytest.fixture(scope="module")
@@ -139,7 +139,7 @@ def test_same_graph_whatever_the_file_order(tmp_path, corpora):
     assert graphs[0] == graphs[1]
 
 
-@pytest.mark.parametrize("path", corpus_files(), ids=lambda p: str(p.relative_to(CORPORA)))
+@pytest.mark.pubtator_files("path")
 def test_report_reconciles_on_every_shared_corpus_file(path):
     G, report = kg.build(path)
     assert report.reconciles(), report.to_dict()["lines"]

@@ -19,10 +19,10 @@ from kg.errors import ParseError
 from kg.formats import READERS, sniff_format
 from kg.pubtator import LineCounts, read_pubtator
 
-from conftest import CORPORA
+from conftest import DATA as TEST_DATA, SEED, require_corpora
 
-DATA = Path(__file__).parent / "data" / "bulk"
-BIOC = CORPORA / "bioc"
+DATA = TEST_DATA / "bulk"
+BIOC = TEST_DATA / "bioc"  # excerpts of the corpora's bioc/ (tests/data/README.md)
 API_XML = BIOC / "pubtator3_api_bioin401" / "pubtator3.33333140.xml"
 API_TXT = BIOC / "pubtator3_api_bioin401" / "pubtator3.33333140.txt"
 
@@ -53,19 +53,27 @@ def reconciled(counts, docs):
 # --- the same documents in three formats --------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def biored_dev():
-    return {
-        "pubtator": kg.build(CORPORA / "biored" / "Dev.PubTator"),
-        "bioc-xml": kg.build(BIOC / "biored" / "Dev.BioC.XML"),
-        "bioc-json": kg.build(BIOC / "biored" / "Dev.BioC.JSON"),
+# BioRED Dev in three formats: the 4-document excerpt in tests/data and the whole file
+# (100 documents) in the big corpora. Annotation and relation lines counted with awk.
+BIORED_DEV = {"data": (lambda: TEST_DATA, 4, 141, 26, 25), "corpora": (require_corpora, 100, 3533, 1162, 900)}
+
+
+@pytest.fixture(scope="module", params=["data", pytest.param("corpora", marks=pytest.mark.corpora)])
+def biored_dev(request):
+    root, *expected = BIORED_DEV[request.param]
+    root = root()
+    return expected, {
+        "pubtator": kg.build(root / "biored" / "Dev.PubTator"),
+        "bioc-xml": kg.build(root / "bioc" / "biored" / "Dev.BioC.XML"),
+        "bioc-json": kg.build(root / "bioc" / "biored" / "Dev.BioC.JSON"),
     }
 
 
 def test_biored_dev_gives_the_same_graph_in_pubtator_bioc_xml_and_bioc_json(biored_dev):
+    (documents, annotations, relations, min_edges), biored_dev = biored_dev
     text = biored_dev["pubtator"]
     nodes, edges = graph_facts(text.graph)
-    assert len({p for ps in nodes.values() for p in ps}) == 100 and len(edges) > 900
+    assert len({p for ps in nodes.values() for p in ps}) == documents and len(edges) > min_edges
     for fmt in ("bioc-xml", "bioc-json"):
         G, report = biored_dev[fmt]
         assert report.files[0]["format"] == fmt
@@ -74,7 +82,7 @@ def test_biored_dev_gives_the_same_graph_in_pubtator_bioc_xml_and_bioc_json(bior
         # BioC readers give the very same documents (offsets included).
         assert full(G) == full(text.graph), fmt
         assert report.reconciles() and report.rejected == []
-        assert (report.lines.annotations, report.lines.relations) == (3533, 1162)
+        assert (report.lines.annotations, report.lines.relations) == (annotations, relations)
         assert report.unresolved_relations == text.report.unresolved_relations == []
 
 
@@ -82,19 +90,22 @@ def test_bioc_documents_equal_the_pubtator_documents_record_for_record():
     def key(d):
         return (d.pmid, d.title, d.abstract, [a[:6] for a in d.annotations], [r[:4] + (r.novel,) for r in d.relations])
 
-    text = [key(d) for d in read_pubtator(CORPORA / "biored" / "Dev.PubTator")]
+    text = [key(d) for d in read_pubtator(TEST_DATA / "biored" / "Dev.PubTator")]
     assert [key(d) for d in read_bioc_xml(BIOC / "biored" / "Dev.BioC.XML")] == text
     assert [key(d) for d in read_bioc_json(BIOC / "biored" / "Dev.BioC.JSON")] == text
 
 
 @pytest.mark.parametrize("path, reader", [
     (BIOC / "biored" / "Dev.BioC.XML", read_bioc_xml),
-    (BIOC / "pubtator3_api_netmedex" / "22429397_full_240916.json", read_bioc_json),
+    pytest.param("bioc/pubtator3_api_netmedex/22429397_full_240916.json", read_bioc_json, marks=pytest.mark.corpora),
     (API_XML, read_bioc_xml),
-])
+], ids=["biored-dev", "full-text-corpora", "api-xml"])
 def test_bioc_offsets_stay_document_global(path, reader):
     # title + " " + abstract, with the passages placed at their offsets, is the text
-    # that PubTator offsets point into, for abstracts and for a 151-passage full text.
+    # that PubTator offsets point into, for abstracts and for a 151-passage full text
+    # (845 KB: in the big corpora only).
+    if isinstance(path, str):
+        path = require_corpora(path)
     n = 0
     for d in reader(path):
         text = d.title + " " + (d.abstract or "")
@@ -137,19 +148,21 @@ def _xml_to_pubtator3_json(path):
 # no abstract line, its JSON has the abstract: the graph does not depend on it.
 API_PAIRS = [
     (API_TXT, API_XML),
-    (CORPORA / "pubtator3_netmedex" / "pubtator3.37026113.pubtator",
+    (TEST_DATA / "pubtator3_netmedex" / "pubtator3.37026113.pubtator",
      BIOC / "pubtator3_api_netmedex" / "pubtator3.37026113.json"),
-    (CORPORA / "pubtator3_netmedex" / "pubtator3.37026113_240614.pubtator",
+    (TEST_DATA / "pubtator3_netmedex" / "pubtator3.37026113_240614.pubtator",
      BIOC / "pubtator3_api_netmedex" / "pubtator3.37026113_240614.json"),
-    (CORPORA / "pubtator3_netmedex" / "22429397_abstract_240916.pubtator",
+    (TEST_DATA / "pubtator3_netmedex" / "22429397_abstract_240916.pubtator",
      BIOC / "pubtator3_api_netmedex" / "22439397_abstract_240916.json"),  # sic: the JSON's name has a typo
-    (CORPORA / "pubtator3_netmedex" / "22429397_full_240916.pubtator",
-     BIOC / "pubtator3_api_netmedex" / "22429397_full_240916.json"),
+    pytest.param("pubtator3_netmedex/22429397_full_240916.pubtator",  # the JSON is 845 KB: big corpora only
+                 "bioc/pubtator3_api_netmedex/22429397_full_240916.json", marks=pytest.mark.corpora),
 ]
 
 
-@pytest.mark.parametrize("text, bioc", API_PAIRS, ids=lambda p: p.name)
+@pytest.mark.parametrize("text, bioc", API_PAIRS, ids=lambda p: Path(p).name)
 def test_pubtator3_api_exports_give_the_same_graph(text, bioc):
+    if isinstance(text, str):
+        text, bioc = require_corpora(text), require_corpora(bioc)
     G_text, r_text = kg.build(text)
     G_bioc, r_bioc = kg.build(bioc)
     assert graph_facts(G_bioc) == graph_facts(G_text)
@@ -258,7 +271,7 @@ def test_pubtator1_concept_file_takes_its_type_from_name_or_header():
 
 
 def test_the_real_disease2pubtator_excerpt_reads_every_line():
-    path = CORPORA / "pubtator3_bulk" / "pubtator1_disease2pubtator" / "disease2pubtator.txt"
+    path = TEST_DATA / "pubtator3_bulk" / "pubtator1_disease2pubtator" / "disease2pubtator.txt"
     assert sniff_format(path)[0] == "bulk-concepts"
     G, report = kg.build(path)
     assert report.lines.annotations == 696 and report.lines.comment == 1 and report.rejected == []
@@ -453,12 +466,16 @@ def test_sniff_tells_formats_by_content(tmp_path, content, fmt):
     assert sniff_format(tmp_path / "f.gz")[0] == fmt
 
 
-def test_sniff_on_the_shared_bioc_and_bulk_files():
-    got = {p.name: sniff_format(p)[0] for p in sorted(BIOC.rglob("*")) if p.is_file()}
+@pytest.mark.parametrize("root, json_files", [(lambda: TEST_DATA, 5),
+                                              pytest.param(require_corpora, 6, marks=pytest.mark.corpora)],
+                         ids=["data", "corpora"])
+def test_sniff_on_the_shared_bioc_and_bulk_files(root, json_files):
+    root = root()
+    got = {p.name: sniff_format(p)[0] for p in sorted((root / "bioc").rglob("*")) if p.is_file()}
     assert {n for n, f in got.items() if f == "bioc-xml"} == {"Dev.BioC.XML", "everything.xml", "pubtator3.33333140.xml"}
-    assert len([f for f in got.values() if f == "bioc-json"]) == 6
+    assert len([f for f in got.values() if f == "bioc-json"]) == json_files
     assert got["pubtator3.33333140.txt"] == "pubtator"
-    bulk = CORPORA / "pubtator3_bulk"
+    bulk = root / "pubtator3_bulk"
     assert sniff_format(bulk / "ptc_offset_marea" / "bioconcepts2pubtatorcentral.offset")[0] == "pubtator"
     assert sniff_format(bulk / "pubtator1_offsets_sample" / "bioconcepts2pubtator_offsets.sample")[0] == "pubtator"
     assert {sniff_format(p)[0] for p in DATA.rglob("*.sample")} == {"bulk-concepts", "bulk-relations"}
@@ -468,7 +485,7 @@ def test_sniff_on_the_shared_bioc_and_bulk_files():
 
 
 def test_a_mixed_folder_builds_in_one_call_and_broken_files_are_named(tmp_path):
-    shutil.copy(CORPORA / "pubtator3_seed" / "PMID39937001.pubtator", tmp_path / "seed.txt")
+    shutil.copy(SEED, tmp_path / "seed.txt")
     shutil.copy(API_XML, tmp_path / "api.xml")
     (tmp_path / "api.json.gz").write_bytes(
         gzip.compress((BIOC / "pubtator3_api_netmedex" / "pubtator3.37026113_240614.json").read_bytes()))

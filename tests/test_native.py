@@ -10,23 +10,24 @@ import os
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from kg import native
-
-if not native.available():
-    if os.environ.get("CI") or os.environ.get("KG_REQUIRE_NATIVE"):
-        pytest.fail("kg._native is not built (CI / KG_REQUIRE_NATIVE set)", pytrace=False)
-    pytest.skip("kg._native is not built", allow_module_level=True)
-
 import kg
+from kg import native
 from kg.build import _read_files
 from kg.errors import KgError
 from kg.formats import sniff_format
 from kg.pubtator import iter_input_files
 
-from conftest import CORPORA, SEEDS, corpus_files
+from conftest import CORPORA, DATA, SEEDS, corpus_files, pubtator_files, require_native
 from properties.test_fuzz import NASTY, spliced_corpus
 
-FUZZ = settings(max_examples=int(os.environ.get("KG_NATIVE_EXAMPLES", "150")), deadline=None,
+
+@pytest.fixture(autouse=True)
+def _native_built():
+    """Every test here needs kg._native: skip without it, fail when KG_REQUIRE_NATIVE=1."""
+    require_native()
+
+
+FUZZ = settings(max_examples=int(os.environ.get("KG_NATIVE_EXAMPLES", settings().max_examples)), deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 
@@ -89,15 +90,15 @@ def _write(tmp_path, data: bytes, name="in.pubtator") -> str:
     return str(path)
 
 
-PUBTATOR_FILES = corpus_files()
+PUBTATOR_FILES = pubtator_files(DATA)  # tests/data (in the repo); the corpora: test_corpus_file_parity
 SEED_FILES = [f for f in iter_input_files([SEEDS]) if sniff_format(f)[0] == "pubtator"]
 
 
-# -- the shared corpora and the seeds --------------------------------------------------------
+# -- tests/data, the big corpora and the seeds ----------------------------------------------
 
 @pytest.mark.parametrize("co_mentions", [False, True], ids=["plain", "co"])
 @pytest.mark.parametrize("strict", [False, True], ids=["lenient", "strict"])
-@pytest.mark.parametrize("path", PUBTATOR_FILES, ids=lambda p: str(p.relative_to(CORPORA)))
+@pytest.mark.pubtator_files("path")
 def test_corpus_file_parity(path, strict, co_mentions):
     _assert_same([path], strict, co_mentions)
 
@@ -133,7 +134,7 @@ def test_threads_and_chunks_give_the_same_state(threads, chunk_size):
 
 def test_big_file_in_tiny_chunks_strict_first_error(tmp_path):
     # a problem late in a file split into many chunks: the first one in line order is raised
-    base = (CORPORA / "biored" / "Dev.PubTator").read_bytes()
+    base = (DATA / "biored" / "Dev.PubTator").read_bytes() * 8
     data = base + b"\n123|t|x\n123\tnot an offset\n" + base + b"\nbroken line\n"
     path = _write(tmp_path, data)
     for threads, chunk in ((2, 1), (2, 1000), (1, None)):
@@ -200,9 +201,10 @@ def test_non_decimal_digit_offset_is_rejected_like_python(tmp_path):
 
 
 def test_gzip_plain_and_multi_member(tmp_path):
-    base = (CORPORA / "biored" / "Dev.PubTator").read_bytes()
+    base = (DATA / "biored" / "Dev.PubTator").read_bytes()
     path = tmp_path / "x.pubtator.gz"
-    path.write_bytes(gzip.compress(base[:100_000]) + gzip.compress(base[100_000:]))
+    half = len(base) // 2
+    path.write_bytes(gzip.compress(base[:half]) + gzip.compress(base[half:]))
     for chunk in (None, 4096):
         _assert_same([path], False, True, chunk_size=chunk)
 
@@ -210,7 +212,7 @@ def test_gzip_plain_and_multi_member(tmp_path):
 @pytest.mark.parametrize("cut", [0.3, 0.77, 0.999])
 @pytest.mark.parametrize("strict", [False, True], ids=["lenient", "strict"])
 def test_truncated_gzip(tmp_path, cut, strict):
-    base = (CORPORA / "biored" / "Dev.PubTator").read_bytes()
+    base = (DATA / "biored" / "Dev.PubTator").read_bytes()
     blob = gzip.compress(base)
     path = tmp_path / "cut.pubtator.gz"
     path.write_bytes(blob[: int(len(blob) * cut)])
@@ -314,7 +316,7 @@ def test_ctrl_c_stops_a_native_read(tmp_path):
 
     from test_reliability import write_scaled_corpus
 
-    corpus = write_scaled_corpus(tmp_path / "big.pubtator", 20)
+    corpus = write_scaled_corpus(tmp_path / "big.pubtator", 2000)
     # a slow progress consumer holds the workers back, so the read is still going when the signal comes
     script = ("import sys, time\nfrom kg import native\n"
               "def slow(done, docs):\n    print('reading', flush=True)\n    time.sleep(0.2)\n"
@@ -330,10 +332,14 @@ def test_ctrl_c_stops_a_native_read(tmp_path):
     assert "done" not in out
 
 
-@pytest.mark.parametrize("inputs", [[CORPORA], PUBTATOR_FILES], ids=["mixed-formats", "pubtator-only"])
+@pytest.mark.parametrize("inputs", [
+    lambda: [DATA], lambda: PUBTATOR_FILES,
+    pytest.param(lambda: [CORPORA], marks=pytest.mark.corpora), pytest.param(corpus_files, marks=pytest.mark.corpora),
+], ids=["data-mixed-formats", "data-pubtator-only", "corpora-mixed-formats", "corpora-pubtator-only"])
 def test_build_engines_give_the_same_graph(inputs):
     """kg.build end to end: natively finished (PubTator only) or merged with the Python
     readers' partial graph (BioC and bulk files in the mix), as the Python engine builds it."""
+    inputs = inputs()
     native_run, python_run = kg.build(inputs, co_mentions=True), kg.build(inputs, co_mentions=True, engine="python")
     G, H = native_run.graph, python_run.graph
     assert list(G.nodes(data=True)) == list(H.nodes(data=True))

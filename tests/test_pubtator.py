@@ -6,7 +6,7 @@ from kg.errors import ParseError
 from kg.formats import sniff_format
 from kg.pubtator import LineCounts, format_pubtator, parse_pubtator, read_pubtator
 
-from conftest import CORPORA, SEED, corpus_files
+from conftest import SEED
 
 DOC = """\
 1|t|Aspirin and pain
@@ -138,8 +138,8 @@ def test_sniff_tells_other_formats(tmp_path):
         "bioc-xml", "bioc-json", "unknown", "empty"]
 
 
-@pytest.mark.parametrize("path", corpus_files(), ids=lambda p: str(p.relative_to(CORPORA)))
-def test_every_shared_corpus_file_reads_and_lines_reconcile(path):
+@pytest.mark.pubtator_files("path")
+def test_every_corpus_file_reads_and_lines_reconcile(path):
     counts = LineCounts()
     rejected = []
     docs = list(read_pubtator(path, on_reject=rejected.append, counts=counts))

@@ -1,10 +1,10 @@
 """Property-based tests of the reader and builder (hypothesis).
 
-The default run is short; `pytest -m slow` (or HYPOTHESIS_PROFILE=long) runs the long fuzz.
+The default run is short; `pytest -m slow` (or HYPOTHESIS_PROFILE=long, profiles in
+tests/conftest.py) runs the long fuzz.
 """
 
 import io
-import os
 import random
 
 import pytest
@@ -15,13 +15,7 @@ from kg.errors import KgError
 from kg.normalize import RELATION_TYPES
 from kg.pubtator import Annotation, Document, LineCounts, Relation, format_pubtator, parse_pubtator
 
-from conftest import CORPORA
-
-settings.register_profile("default", max_examples=150, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("long", max_examples=5000, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow])
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+from conftest import DATA
 
 # Text that stays on one line: no line breaks (a title may hold tabs and pipes).
 line_text = st.text(st.characters(blacklist_characters="\n\r", blacklist_categories=("Cs",)), max_size=60)
@@ -94,10 +88,10 @@ NASTY = [b"\x00", b"\r\n", b"\r", b"\xef\xbb\xbf", b"\t", b"|t|", b"|a|", b"\xff
 
 @st.composite
 def spliced_corpus(draw):
-    """Lines of real corpus files cut, shuffled, truncated and salted with nasty bytes."""
+    """Lines of real corpus files (tests/data) cut, shuffled, truncated and salted with nasty bytes."""
     names = ["biored/Dev.PubTator", "tmvar/test.PubTator.txt", "bc5cdr/CDR_sample.PubTator.txt",
-             "pubtator3_netmedex/variant_relation_extraction.pubtator", "ncbi_disease/NCBItestset_corpus.txt"]
-    lines = (CORPORA / draw(st.sampled_from(names))).read_bytes().splitlines(keepends=True)
+             "pubtator3_netmedex/variant_relation_extraction.pubtator", "ncbi_disease/NCBItrainset_corpus.txt"]
+    lines = (DATA / draw(st.sampled_from(names))).read_bytes().splitlines(keepends=True)
     rnd = random.Random(draw(st.integers(0, 2**32)))
     start = rnd.randrange(len(lines))
     chunk = lines[start:start + rnd.randrange(1, 200)]

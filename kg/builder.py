@@ -12,27 +12,31 @@ import gc
 import time
 from contextlib import contextmanager
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, NamedTuple
 
 import networkx as nx
 
 from .errors import ParseError
 from .normalize import (
+    DOC_SCOPE,
     ENTITY_TYPES,
-    _COMPOSITE,
-    _curie,
+    Resolved,
     canonical_relation,
-    canonical_type,
     choose_name,
-    entity_ids,
+    choose_title,
     relation_directed,
+    relation_note,
+    relation_pairs,
+    relation_ref_keys,
+    resolve_annotation,
+    scoped_id,
     sort_pmids,
-    variant_aliases,
 )
 from .pubtator import Document, LineCounts
 
-__all__ = ["BuildReport", "BuildResult", "GraphBuilder", "CO_MENTION", "gc_paused"]
+__all__ = ["BuildReport", "BuildResult", "GraphBuilder", "CO_MENTION", "gc_paused", "NodeRecord", "EdgeRecord",
+           "merge_node_records", "merge_edge_records", "finish_node", "finish_edge"]
 
 CO_MENTION = "Co_Mention"
 
@@ -42,9 +46,9 @@ class BuildReport:
     """What the build read and what became of every record.
 
     ``lines == blank + comment + text + annotations + relations + rejected`` (see
-    :meth:`reconciles`); annotations split into those in the graph and those without an
-    identifier, relations into those in the graph and those whose ids could not be
-    resolved in their document.
+    :meth:`reconciles`); annotations split into those in the graph and those without a
+    usable identifier, relations into those in the graph, those whose ids could not be
+    resolved in their document and those whose two sides are one entity.
     """
 
     files: list[dict[str, Any]] = field(default_factory=list)
@@ -52,14 +56,26 @@ class BuildReport:
     documents: int = 0
     lines: LineCounts = field(default_factory=LineCounts)
     annotations_in_graph: int = 0
+    #: annotations without a usable identifier, by type (empty, ``-``, ``-1``, or not an id of the type)
     mentions_without_id: Counter = field(default_factory=Counter)
+    #: of those: an identifier was given but is not one of the type (a cell line's taxon), by type
+    ids_not_of_type: Counter = field(default_factory=Counter)
+    #: pieces of composite ids without identifier (the ``-1`` of ``D002544|-1``), by type
+    pieces_without_id: Counter = field(default_factory=Counter)
+    #: annotations whose mention differs from the document text at its offsets (not made synonyms)
+    mention_mismatches: int = 0
     relations_in_graph: int = 0
     rejected: list[dict[str, Any]] = field(default_factory=list)
     unresolved_relations: list[dict[str, Any]] = field(default_factory=list)
+    #: relations whose two sides are one entity (no self-loop is made)
+    self_relations: list[dict[str, Any]] = field(default_factory=list)
     unknown_relation_types: Counter = field(default_factory=Counter)
     type_conflicts: list[dict[str, Any]] = field(default_factory=list)
     nodes_by_type: dict[str, int] = field(default_factory=dict)
     edges_by_type: dict[str, int] = field(default_factory=dict)
+
+    #: fields that describe the finished graph, not what was read (not merged)
+    _TALLIES = ("skipped_files", "type_conflicts", "nodes_by_type", "edges_by_type")
 
     def reconciles(self) -> bool:
         """True when every line read is accounted for exactly once."""
@@ -68,14 +84,30 @@ class BuildReport:
             c.lines == c.blank + c.comment + c.records + c.rejected
             and c.rejected == len(self.rejected)
             and c.annotations == self.annotations_in_graph + sum(self.mentions_without_id.values())
-            and c.relations == self.relations_in_graph + len(self.unresolved_relations)
+            and c.relations == self.relations_in_graph + len(self.unresolved_relations) + len(self.self_relations)
         )
+
+    def merge(self, other: BuildReport) -> None:
+        """Add what another reader's report counted (lists extend, counts add)."""
+        for f in fields(self):
+            if f.name in self._TALLIES:
+                continue
+            mine, theirs = getattr(self, f.name), getattr(other, f.name)
+            if isinstance(mine, LineCounts):
+                mine.add(theirs)
+            elif isinstance(mine, Counter):
+                mine.update(theirs)
+            elif isinstance(mine, list):
+                mine += theirs
+            else:
+                setattr(self, f.name, mine + theirs)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["lines"] = {name: getattr(self.lines, name) for name in LineCounts.__slots__}
-        d["mentions_without_id"] = dict(sorted(self.mentions_without_id.items()))
-        d["unknown_relation_types"] = dict(sorted(self.unknown_relation_types.items()))
+        for f in fields(self):
+            if isinstance(getattr(self, f.name), Counter):
+                d[f.name] = dict(sorted(getattr(self, f.name).items()))
         d["reconciles"] = self.reconciles()
         return d
 
@@ -86,31 +118,34 @@ class BuildResult(NamedTuple):
 
 
 class _Node:
-    __slots__ = ("types", "forms", "mentions", "pmids")
+    __slots__ = ("types", "forms", "mentions", "pmids", "xrefs")
 
     def __init__(self) -> None:
         self.types: dict[str, int] = {}
         self.forms: dict[str, list[int]] = {}  # mention form -> [count, count outside the title]
         self.mentions = 0
         self.pmids: set[str] = set()
+        self.xrefs: set[str] | None = None
 
 
 class _Edge:
-    __slots__ = ("pmids", "source_types", "novel", "count")
+    __slots__ = ("pmids", "source_types", "novel", "count", "score")
 
     def __init__(self) -> None:
         self.pmids: set[str] = set()
         self.source_types: set[str] = set()
         self.novel: set[str] | None = None
         self.count = 0
+        self.score: float | None = None
 
 
 class _DocIndex:
     """The names under which a relation line may refer to its document's entities.
 
     Most relation ids are written exactly as an annotation's identifier, so only that
-    map is kept while annotations stream by; the full alias index (composite parts,
-    variant parts, mention text) is built on the first id that misses it.
+    map is kept while annotations stream by; the full alias index (the keys
+    :func:`~kg.normalize.resolve_annotation` gives: composite pieces, xrefs, variant parts,
+    rsIDs; and mention text) is built on the first id that misses it.
     """
 
     __slots__ = ("builder", "pmid", "raw", "annotations", "aliases", "by_text")
@@ -119,33 +154,27 @@ class _DocIndex:
         self.builder = builder
         self.pmid = pmid
         self.raw: dict[str, set[str]] = {}
-        self.annotations: dict[tuple[str, str, str], tuple[str, ...]] = {}
+        self.annotations: list[tuple[Resolved, str]] = []
         self.aliases: dict[str, set[str]] | None = None
         self.by_text: dict[str, set[str]] = {}
 
-    def add(self, ann, etype: str, ids: tuple[str, ...]) -> None:
+    def add(self, ann, resolved: Resolved, ids: tuple[str, ...]) -> None:
         raw = ann.identifier
         hit = self.raw.get(raw)
         if hit is None:
             self.raw[raw] = set(ids)
-        elif not hit.issuperset(ids):
+        else:
             hit.update(ids)
-        self.annotations[(raw, ann.text, etype)] = ids
+        self.annotations.append((resolved, ann.text))
 
     def _build_aliases(self) -> dict[str, set[str]]:
         aliases: dict[str, set[str]] = {}
         by_text = self.by_text
-        for (raw, text, etype), ids in self.annotations.items():
-            aliases.setdefault(raw.strip(), set()).update(ids)
-            for node_id in ids:
-                aliases.setdefault(node_id, set()).add(node_id)
-            if etype == "Variant":
-                for key in variant_aliases(raw):
-                    aliases.setdefault(key, set()).update(ids)
-            elif len(ids) > 1:  # a relation may name one part of a composite id
-                for piece in _COMPOSITE.split(raw):
-                    aliases.setdefault(piece.strip(), set()).update(entity_ids(piece, etype))
-            by_text.setdefault(text.strip().lower(), set()).update(ids)
+        pmid = self.pmid
+        for resolved, text in self.annotations:
+            for key, ids in resolved.aliases:
+                aliases.setdefault(key, set()).update(scoped_id(i, pmid) for i in ids)
+            by_text.setdefault(text.strip().lower(), set()).update(scoped_id(i, pmid) for i in resolved.ids)
         return aliases
 
     def resolve(self, ref: str) -> set[str]:
@@ -165,21 +194,15 @@ class _DocIndex:
             return found
         etype, bar, ident = ref.partition("|")
         if bar and etype in ENTITY_TYPES:
-            return self.builder._typed_entity(canonical_type(etype), ident, self.pmid, aliases)
+            return self.builder._typed_entity(etype, ident, self.pmid, aliases)
         out: set[str] = set()
-        for piece in ref.replace(";", "|").replace(",", "|").split("|"):
-            piece = piece.strip()
-            hit = aliases.get(piece) or aliases.get(_curie(piece, "") or "")
-            if hit:
-                out |= hit
-        if out:
-            return out
-        for key in variant_aliases(ref):
-            hit = aliases.get(key)
-            if hit:
-                out |= hit
-        if out:
-            return out
+        for keys in relation_ref_keys(ref):
+            for key in keys:
+                hit = aliases.get(key)
+                if hit:
+                    out |= hit
+            if out:
+                return out
         return self.by_text.get(ref.lower(), out)  # NetMedEx's "standardized" files name entities
 
 
@@ -210,50 +233,77 @@ class GraphBuilder:
         #: (node rows, type conflicts, edge rows, articles) once finished (see _finish)
         self.finished: tuple[list, list, list, dict | None] | None = None
         self._handed_out = False  # a graph() already holds the finished rows' dicts
+        self._last: tuple[str, str] | None = None  # (path, PMID) of the last document added
         #: where the time went, in seconds (for benchmarks; the native reader fills it)
         self.seconds: dict[str, float] = {}
 
     # -- adding --------------------------------------------------------------------------
 
     def add(self, doc: Document) -> None:
-        """Add one document's entities and relations."""
+        """Add one document's entities and relations.
+
+        Consecutive blocks of one PMID in one file (a full text written one passage a
+        block) are one article: counted once, titled by the first block.
+        """
         report = self.report
-        report.documents += 1
         pmid = doc.pmid
+        continued = self._last == (doc.path, pmid)
+        self._last = (doc.path, pmid)
+        if not continued:
+            report.documents += 1
         if self.keep_articles:
-            title = doc.title or ""
             old = self.articles.get(pmid)
-            if old is None or (len(title), title) > (len(old), old):  # order-independent choice
-                self.articles[pmid] = title
-        title_len = len(doc.title) if doc.title is not None else 0
+            if old is None or not continued:
+                self.articles[pmid] = choose_title(old, doc.title or "")
+        title = doc.title or ""
+        title_len = len(title)
+        text = None if doc.title is None and doc.abstract is None else title + " " + (doc.abstract or "")
         index = _DocIndex(self, pmid) if doc.relations else None
         doc_ids: set[str] = set()
         nodes = self.nodes
         for ann in doc.annotations:
-            etype = canonical_type(ann.type)
-            ids = entity_ids(ann.identifier, etype)
+            resolved = resolve_annotation(ann.type, ann.identifier, ann.parts)
+            etype = resolved.type
+            ids = resolved.ids
             if not ids:
                 report.mentions_without_id[etype] += 1
+                if resolved.unusable:
+                    report.ids_not_of_type[etype] += 1
                 continue
+            if ids[-1].endswith(DOC_SCOPE):
+                ids = tuple(scoped_id(i, pmid) for i in ids)
             report.annotations_in_graph += 1
-            parts = ann.parts.split("|") if ann.parts and len(ids) > 1 else ()
-            in_title = 0 <= ann.start < title_len
-            for i, node_id in enumerate(ids):
+            start = ann.start
+            matches = True
+            if text is not None and 0 <= start < ann.end <= len(text) and text[start:ann.end] != ann.text:
+                report.mention_mismatches += 1
+                matches = False
+            in_title = 0 <= start < title_len
+            pieces = resolved.pieces
+            subs = ann.parts.split("|") if pieces and ann.parts else ()
+            if pieces and None in pieces:
+                report.pieces_without_id[etype] += pieces.count(None)
+            if len(subs) == len(pieces) and subs:  # BC5CDR: one sub-mention per piece
+                pairs = [(node_id, (form,)) for node_id, form in zip(pieces, subs) if node_id is not None]
+            else:
+                forms = ann.text.split("|") if start < 0 else (ann.text,)  # document-level: every form
+                pairs = [(node_id, forms) for node_id in ids]
+            for node_id in ids:
                 node = nodes.get(node_id)
                 if node is None:
                     node = nodes[node_id] = _Node()
                 node.types[etype] = node.types.get(etype, 0) + 1
                 node.pmids.add(pmid)
-                if len(parts) == len(ids):
-                    forms = (parts[i],)
-                elif ann.start < 0:  # document-level: `form1|form2` lists every mention
-                    forms = ann.text.split("|")
-                else:
-                    forms = (ann.text,)
+            for refs, node_id in zip(resolved.xrefs, ids):
+                if refs:
+                    node = nodes[node_id]
+                    node.xrefs = (node.xrefs or set()) | set(refs)
+            for node_id, forms in pairs:
+                node = nodes[node_id]
                 for form in forms:
                     node.mentions += 1
                     form = form.strip()
-                    if form:
+                    if form and matches:
                         counts = node.forms.get(form)
                         if counts is None:
                             counts = node.forms[form] = [0, 0]
@@ -263,7 +313,7 @@ class GraphBuilder:
             if self.co_mentions:
                 doc_ids.update(ids)
             if index is not None:
-                index.add(ann, etype, ids)
+                index.add(ann, resolved, ids)
         for rel in doc.relations:
             self._add_relation(doc, rel, index)
         if self.co_mentions:
@@ -272,45 +322,46 @@ class GraphBuilder:
                 for b in range(a + 1, len(ids)):
                     self._edge(ids[a], ids[b], CO_MENTION, pmid, None, "")
 
-    def _typed_entity(self, etype: str, ident: str, pmid: str, aliases: dict[str, set[str]]) -> set[str]:
+    def _typed_entity(self, raw_type: str, ident: str, pmid: str, aliases: dict[str, set[str]]) -> set[str]:
         """Nodes for a typed relation id, created when no annotation of the document names them."""
-        ids = set(entity_ids(ident, etype))
-        for node_id in ids:
+        resolved = resolve_annotation(raw_type, ident)
+        ids = [scoped_id(i, pmid) for i in resolved.ids]
+        for node_id, refs in zip(ids, resolved.xrefs):
             node = self.nodes.get(node_id)
             if node is None:
                 node = self.nodes[node_id] = _Node()
             if node_id not in aliases:  # not annotated in this document: count its type once
-                node.types[etype] = node.types.get(etype, 0) + 1
+                node.types[resolved.type] = node.types.get(resolved.type, 0) + 1
             node.pmids.add(pmid)
-        return ids
+            if refs:
+                node.xrefs = (node.xrefs or set()) | set(refs)
+        return set(ids)
 
     def _add_relation(self, doc: Document, rel, index: _DocIndex) -> None:
         report = self.report
         key, known = canonical_relation(rel.type)
         left = index.resolve(rel.id1)
         right = index.resolve(rel.id2)
+        record = {"path": doc.path, "line": rel.lineno, "pmid": rel.pmid, "type": rel.type,
+                  "id1": rel.id1, "id2": rel.id2}
         if not left or not right:
             missing = " and ".join(repr(r) for r, s in ((rel.id1, left), (rel.id2, right)) if not s)
             reason = f"relation id {missing} matches no annotation of document {doc.pmid}"
             if self.strict:
                 raise ParseError(reason, doc.path, rel.lineno, f"{rel.pmid}\t{rel.type}\t{rel.id1}\t{rel.id2}")
-            report.unresolved_relations.append(
-                {"path": doc.path, "line": rel.lineno, "pmid": rel.pmid, "type": rel.type,
-                 "id1": rel.id1, "id2": rel.id2, "reason": reason}
-            )
+            report.unresolved_relations.append({**record, "reason": reason})
+            return
+        pairs = relation_pairs(left, right, relation_directed(key))
+        if not pairs:
+            report.self_relations.append({**record, "reason": "both sides are one entity: " + ", ".join(sorted(left))})
             return
         if not known:
             report.unknown_relation_types[rel.type] += 1
         report.relations_in_graph += 1
-        directed = relation_directed(key)
-        novel = rel.novel
-        for u in sorted(left):
-            for v in sorted(right):
-                if not directed and v < u:
-                    u, v = v, u
-                self._edge(u, v, key, doc.pmid, rel.type, novel)
+        for u, v in pairs:
+            self._edge(u, v, key, doc.pmid, rel.type, rel.novel)
 
-    def _edge(self, u: str, v: str, key: str, pmid: str, source_type: str | None, novel: str) -> None:
+    def _edge(self, u: str, v: str, key: str, pmid: str, source_type: str | None, note: str) -> None:
         edge = self.edges.get((u, v, key))
         if edge is None:
             edge = self.edges[(u, v, key)] = _Edge()
@@ -318,11 +369,15 @@ class GraphBuilder:
         edge.count += 1
         if source_type is not None:
             edge.source_types.add(source_type)
-        if novel:
-            if edge.novel is None:
-                edge.novel = set()
-            if novel.lower().startswith("novel"):
-                edge.novel.add(pmid)
+        if note:
+            novel, score = relation_note(note)
+            if score is not None:
+                edge.score = score if edge.score is None else max(edge.score, score)
+            else:
+                if edge.novel is None:
+                    edge.novel = set()
+                if novel:
+                    edge.novel.add(pmid)
 
     def merge(self, other: GraphBuilder) -> None:
         """Add another builder's partial graph and report (from a worker process)."""
@@ -341,6 +396,8 @@ class GraphBuilder:
                 counts[1] += outside
             mine.mentions += theirs.mentions
             mine.pmids |= theirs.pmids
+            if theirs.xrefs:
+                mine.xrefs = (mine.xrefs or set()) | theirs.xrefs
         for key, theirs in other.edges.items():
             mine = self.edges.get(key)
             if mine is None:
@@ -351,20 +408,11 @@ class GraphBuilder:
             mine.count += theirs.count
             if theirs.novel is not None:
                 mine.novel = (mine.novel or set()) | theirs.novel
+            if theirs.score is not None:
+                mine.score = theirs.score if mine.score is None else max(mine.score, theirs.score)
         for pmid, title in other.articles.items():
-            old = self.articles.get(pmid)
-            if old is None or (len(title), title) > (len(old), old):
-                self.articles[pmid] = title
-        a, b = self.report, other.report
-        a.files += b.files
-        a.documents += b.documents
-        a.lines.add(b.lines)
-        a.annotations_in_graph += b.annotations_in_graph
-        a.mentions_without_id.update(b.mentions_without_id)
-        a.relations_in_graph += b.relations_in_graph
-        a.rejected += b.rejected
-        a.unresolved_relations += b.unresolved_relations
-        a.unknown_relation_types.update(b.unknown_relation_types)
+            self.articles[pmid] = choose_title(self.articles.get(pmid), title)
+        self.report.merge(other.report)
 
     # -- finishing -----------------------------------------------------------------------
 
@@ -390,32 +438,104 @@ class GraphBuilder:
 
     def _finish(self) -> tuple[list, list, list, dict | None]:
         """Nodes ``(id, attrs)`` and edges ``(u, v, key, attrs)`` in sorted order, the type
-        conflicts and the articles: what :meth:`graph` assembles (``kg._native`` makes the
-        same rows natively)."""
+        conflicts and the articles: what :meth:`graph` assembles, by :func:`finish_node`
+        and :func:`finish_edge` over the sorted :meth:`partial` records."""
         node_rows, conflicts = [], []
-        for node_id in sorted(self.nodes):
-            node = self.nodes[node_id]
-            etype = max(node.types.items(), key=lambda kv: (kv[1], kv[0]))[0]
-            if len(node.types) > 1:
-                conflicts.append({"id": node_id, "types": dict(sorted(node.types.items())), "chosen": etype})
-            synonyms = dict(sorted(((f, c[0]) for f, c in node.forms.items()), key=lambda fc: (-fc[1], fc[0])))
-            node_rows.append((node_id, {"type": etype, "name": choose_name(node.forms) or node_id,
-                                        "synonyms": synonyms, "mentions": node.mentions,
-                                        "pmids": sort_pmids(node.pmids)}))
-        edge_rows = []
-        for (u, v, key) in sorted(self.edges):
-            edge = self.edges[(u, v, key)]
-            attrs: dict[str, Any] = {
-                "pmids": sort_pmids(edge.pmids),
-                "count": len(edge.pmids),
-                "mentions": edge.count,
-                "source_types": sorted(edge.source_types),
-            }
-            if edge.novel is not None:
-                attrs["novel"] = sort_pmids(edge.novel)
-            edge_rows.append((u, v, key, attrs))
-        articles = {p: self.articles[p] for p in sort_pmids(self.articles)} if self.keep_articles else None
+        nodes, edges, articles = self.partial()
+        for record in sorted(nodes):
+            node_id, attrs, conflict = finish_node(record)
+            node_rows.append((node_id, attrs))
+            if conflict is not None:
+                conflicts.append(conflict)
+        edge_rows = [finish_edge(record) for record in sorted(edges)]
+        articles = {p: articles[p] for p in sort_pmids(articles)} if self.keep_articles else None
         return node_rows, conflicts, edge_rows, articles
+
+    def partial(self) -> tuple[list[NodeRecord], list[EdgeRecord], dict[str, str]]:
+        """The builder's state as mergeable records (for engines that merge partial graphs
+        themselves, such as Spark): merge with :func:`merge_node_records` /
+        :func:`merge_edge_records` and :func:`~kg.normalize.choose_title`, then finish."""
+        nodes = [NodeRecord(node_id, n.types, n.forms, n.mentions, n.pmids, n.xrefs or set())
+                 for node_id, n in self.nodes.items()]
+        edges = [EdgeRecord(u, v, key, e.pmids, e.source_types, e.novel, e.count, e.score)
+                 for (u, v, key), e in self.edges.items()]
+        return nodes, edges, self.articles
+
+
+class NodeRecord(NamedTuple):
+    """A node's mergeable state: type counts, mention forms ``{form: [count, outside title]}``."""
+
+    id: str
+    types: dict[str, int]
+    forms: dict[str, list[int]]
+    mentions: int
+    pmids: set[str]
+    xrefs: set[str]
+
+
+class EdgeRecord(NamedTuple):
+    """An edge's mergeable state; ``count`` is the number of relation lines read."""
+
+    u: str
+    v: str
+    key: str
+    pmids: set[str]
+    source_types: set[str]
+    novel: set[str] | None
+    count: int
+    score: float | None
+
+
+def merge_node_records(a: NodeRecord, b: NodeRecord) -> NodeRecord:
+    """One node's records from two partial graphs, merged (sums and unions)."""
+    types = dict(a.types)
+    for t, n in b.types.items():
+        types[t] = types.get(t, 0) + n
+    forms = {f: list(c) for f, c in a.forms.items()}
+    for f, (n, outside) in b.forms.items():
+        c = forms.setdefault(f, [0, 0])
+        c[0] += n
+        c[1] += outside
+    return NodeRecord(a.id, types, forms, a.mentions + b.mentions, a.pmids | b.pmids, a.xrefs | b.xrefs)
+
+
+def merge_edge_records(a: EdgeRecord, b: EdgeRecord) -> EdgeRecord:
+    """One edge's records from two partial graphs, merged (sums, unions, the higher score)."""
+    novel = a.novel if b.novel is None else b.novel if a.novel is None else a.novel | b.novel
+    scores = [s for s in (a.score, b.score) if s is not None]
+    return EdgeRecord(a.u, a.v, a.key, a.pmids | b.pmids, a.source_types | b.source_types, novel,
+                      a.count + b.count, max(scores) if scores else None)
+
+
+def finish_node(record: NodeRecord) -> tuple[str, dict[str, Any], dict[str, Any] | None]:
+    """``(id, attributes, type conflict or None)`` of a node: its type is the most frequent
+    one (ties: the greatest name), its name by :func:`~kg.normalize.choose_name`."""
+    types = record.types
+    etype = max(types.items(), key=lambda kv: (kv[1], kv[0]))[0]
+    conflict = None
+    if len(types) > 1:
+        conflict = {"id": record.id, "types": dict(sorted(types.items())), "chosen": etype}
+    synonyms = dict(sorted(((f, c[0]) for f, c in record.forms.items()), key=lambda fc: (-fc[1], fc[0])))
+    attrs = {"type": etype, "name": choose_name(record.forms) or record.id, "synonyms": synonyms,
+             "mentions": record.mentions, "pmids": sort_pmids(record.pmids)}
+    if record.xrefs:
+        attrs["xrefs"] = sorted(record.xrefs)
+    return record.id, attrs, conflict
+
+
+def finish_edge(record: EdgeRecord) -> tuple[str, str, str, dict[str, Any]]:
+    """``(u, v, key, attributes)`` of an edge."""
+    attrs: dict[str, Any] = {
+        "pmids": sort_pmids(record.pmids),
+        "count": len(record.pmids),
+        "mentions": record.count,
+        "source_types": sorted(record.source_types),
+    }
+    if record.novel is not None:
+        attrs["novel"] = sort_pmids(record.novel)
+    if record.score is not None:
+        attrs["score"] = record.score
+    return record.u, record.v, record.key, attrs
 
 
 def _copy_rows(finished: tuple[list, list, list, dict | None]) -> tuple[list, list, list, dict | None]:

@@ -27,6 +27,20 @@ __all__ = [
     "pmid_sort_key",
     "sort_pmids",
     "choose_name",
+    "choose_title",
+    "is_expansion",
+    "is_ascii_digits",
+    "type_column_problem",
+    "resolve_annotation",
+    "Resolved",
+    "scoped_id",
+    "namespace",
+    "DOC_SCOPE",
+    "KEY_PRIORITY",
+    "PREFIXES",
+    "relation_pairs",
+    "relation_ref_keys",
+    "relation_note",
 ]
 
 #: Type as written in a corpus → canonical type. Types not listed are kept as written.
@@ -56,6 +70,12 @@ ENTITY_TYPES: dict[str, str] = {
     "CellLine": "CellLine",
     "Cellline": "CellLine",
     "Cell_Line": "CellLine",
+    "DNAAllele": "Variant",
+    "ProteinAllele": "Variant",
+    "OtherMutation": "Variant",
+    "Allele": "Variant",
+    "CopyNumberVariant": "Variant",
+    "ChemMet": "Chemical",
 }
 _TYPES_FOLDED = {k.lower(): v for k, v in ENTITY_TYPES.items()}
 
@@ -154,6 +174,7 @@ def canonical_type(raw: str) -> str:
 
 # --- identifiers -------------------------------------------------------------------------
 
+#: Prefixes as corpora write them (lower case) → the Bioregistry/Biolink spelling kg keys by.
 _PREFIXES = {
     "mesh": "MESH",
     "omim": "OMIM",
@@ -168,29 +189,93 @@ _PREFIXES = {
     "entrez": "NCBIGene",
     "hgnc": "HGNC",
     "drugbank": "DRUGBANK",
+    "hmdb": "HMDB",
     "mondo": "MONDO",
     "doid": "DOID",
     "hp": "HP",
     "go": "GO",
+    "dbsnp": "dbSNP",
 }
+PREFIXES = _PREFIXES
+
+#: When one composite id names one entity in several databases
+#: (``HMDB:HMDB01397|CHEBI:17345``), the namespace listed first keys the node and the other
+#: ids become its ``xrefs``; namespaces not listed come after these, alphabetically.
+KEY_PRIORITY: tuple[str, ...] = (
+    "NCBIGene", "NCBITaxon", "MESH", "CHEBI", "OMIM", "CVCL", "dbSNP", "DRUGBANK", "HMDB",
+    "HGNC", "MONDO", "DOID", "HP", "GO",
+)
+_PRIORITY = {ns: i for i, ns in enumerate(KEY_PRIORITY)}
+
+#: A node id that ends with this is scoped to its document: the engine appends the PMID
+#: (see :func:`scoped_id`). Used for variant keys that do not pin one variant.
+DOC_SCOPE = ";PMID:"
+
 _MESH = re.compile(r"[CDcd]\d{6,9}")
 _COMPOSITE = re.compile(r"[|;,+]")
+_RSID = re.compile(r"(?:rs|RS#:|RSID:|dbSNP:rs)\s*(\d+)", re.I)
+
+
+def is_ascii_digits(text: str) -> bool:
+    """PMIDs and offsets are ASCII ``[0-9]+`` (``str.isdigit`` also accepts ``²``).
+
+    >>> is_ascii_digits("123"), is_ascii_digits("²"), is_ascii_digits("")
+    (True, False, False)
+    """
+    return text.isascii() and text.isdigit()
+
+
+def scoped_id(node_id: str, pmid: str) -> str:
+    """A node id completed with its document's PMID when it is document-scoped.
+
+    >>> scoped_id("tmVar:c|SUB|G||A;PMID:", "123"), scoped_id("MESH:D008180", "123")
+    ('tmVar:c|SUB|G||A;PMID:123', 'MESH:D008180')
+    """
+    return node_id + pmid if node_id.endswith(DOC_SCOPE) else node_id
+
+
+def namespace(curie: str) -> str:
+    """The namespace of a node id: ``MESH:D1`` → ``MESH``, ``CVCL_0062`` → ``CVCL``."""
+    if curie.startswith("CVCL_"):
+        return "CVCL"
+    prefix, colon, _ = curie.partition(":")
+    return prefix if colon else ""
+
+
+def type_column_problem(raw: str) -> str | None:
+    """Why an annotation's type column is not a type, or ``None`` when it may be one.
+
+    A line whose type column is missing shifts the identifier into it
+    (``p|SUB|P|29|S``, ``RSID:2075789``, ``9606``): such a line is rejected, never a label.
+
+    >>> type_column_problem("Gene") is None, type_column_problem("p|SUB|P|29|S")
+    (True, "type column 'p|SUB|P|29|S' looks like an identifier (is the type column missing?)")
+    """
+    t = raw.strip()
+    if "|" in t or ":" in t or is_ascii_digits(t):
+        return f"type column {t!r} looks like an identifier (is the type column missing?)"
+    return None
 
 
 def _curie(raw: str, etype: str) -> str | None:
-    """One identifier (not composite) → CURIE, or ``None`` for "no identifier"."""
+    """One identifier (not composite) → node id, or ``None`` for "no usable identifier".
+
+    Bare numbers are read by type: Gene → ``NCBIGene:``, Species → ``NCBITaxon:``; other
+    types keep their type in the key (``FamilyName:10111``), so that a family and a cell
+    line with the same number never collide.
+    """
     ident = raw.strip()
     if ident in NO_ID:
         return None
     paren = ident.find("(")  # `83817(Tax:10116)`: gene id with its species
     if paren > 0:
         ident = ident[:paren].strip()
-    if ident.isdigit():
+    if is_ascii_digits(ident):
         if etype == "Gene":
             return "NCBIGene:" + ident
         if etype == "Species":
             return "NCBITaxon:" + ident
-        return ident
+        return f"{etype}:{ident}" if etype else ident
     prefix, colon, local = ident.partition(":")
     if colon:
         local = local.strip()
@@ -199,19 +284,22 @@ def _curie(raw: str, etype: str) -> str | None:
         low = prefix.strip().lower()
         if low in ("cvcl", "cellosaurus"):
             return "CVCL_" + local.removeprefix("CVCL_")
+        if low in ("rs#", "rsid"):
+            return "dbSNP:rs" + local.removeprefix("rs") if is_ascii_digits(local.removeprefix("rs")) else None
         return _PREFIXES.get(low, prefix.strip()) + ":" + local
     if _MESH.fullmatch(ident):
         return "MESH:" + ident.upper()
     return ident
 
 
-def _variant_parts(raw: str) -> dict[str, str]:
-    """Split a tmVar / PubTator3 variant id into its named parts.
+def _variant_parts(raw: str, extra: str = "") -> dict[str, str]:
+    """Split a tmVar / PubTator3 variant id (and an extra ``RSID:`` column) into named parts.
 
     ``tmVar:p|SUB|L|858|R;HGVS:p.L858R;CorrespondingGene:1956;RS#:121434568`` →
     ``{"tmVar": "p|SUB|L|858|R", "HGVS": "p.L858R", "CorrespondingGene": "1956", "RS#": "121434568"}``.
     Unnamed parts are classified: ``rs…`` → RS#, ``x|…`` → tmVar, ``p.…`` → HGVS,
-    anything else → ``other`` (a corpus's own id, kept as written).
+    anything else → ``other`` (a corpus's own id, kept as written). tmVar3's ``Gene:`` part
+    is its CorrespondingGene; ``RSID:`` is an rsID.
     """
     parts: dict[str, str] = {}
     for piece in raw.strip().split(";"):
@@ -220,8 +308,9 @@ def _variant_parts(raw: str) -> dict[str, str]:
             continue
         key, colon, value = piece.partition(":")
         if colon and "|" not in key and key and not key[0].isdigit() and key not in ("c", "p", "g", "m", "n", "r"):
+            key = {"Gene": "CorrespondingGene", "RSID": "RS#"}.get(key, key)
             parts.setdefault(key, value.strip())
-        elif piece[:2].lower() == "rs" and piece[2:].isdigit():
+        elif piece[:2].lower() == "rs" and is_ascii_digits(piece[2:]):
             parts.setdefault("RS#", piece[2:])
         elif "|" in piece:
             parts.setdefault("tmVar", piece)
@@ -229,47 +318,177 @@ def _variant_parts(raw: str) -> dict[str, str]:
             parts.setdefault("HGVS", piece)
         else:
             parts.setdefault("other", piece)
+    m = _RSID.fullmatch(extra.strip()) if extra else None
+    if m:
+        parts.setdefault("RS#", m.group(1))
+    rs = parts.get("RS#", "").removeprefix("rs")
+    if rs and not is_ascii_digits(rs):
+        del parts["RS#"]
+    elif rs:
+        parts["RS#"] = rs
     return parts
 
 
-def _variant_id(raw: str) -> str | None:
-    parts = _variant_parts(raw)
-    rs = parts.get("RS#", "").removeprefix("rs")
-    if rs:
-        return "dbSNP:rs" + rs
+def _pins(key: str) -> bool:
+    """A tmVar or HGVS key names one variant only when it gives a position (a digit after
+    the sequence type and kind): ``c|SUB|G||A`` (no position) does not."""
+    if "|" in key:
+        return any(ch.isdigit() for field in key.split("|")[2:] for ch in field)
+    return any(ch.isdigit() for ch in key[2:])
+
+
+def _variant_keys(parts: dict[str, str]) -> tuple[str | None, tuple[str, ...]]:
+    """``(node id, xrefs)`` of a variant from its parts."""
     gene = parts.get("CorrespondingGene")
     suffix = f";CorrespondingGene:{gene}" if gene else ""
+    names = []
     if parts.get("tmVar"):
-        return "tmVar:" + parts["tmVar"] + suffix
+        names.append(("tmVar:" + parts["tmVar"], _pins(parts["tmVar"])))
     if parts.get("HGVS"):
-        return "HGVS:" + parts["HGVS"] + suffix
-    return parts.get("other")  # an id of the corpus's own, kept as written
+        names.append(("HGVS:" + parts["HGVS"], _pins(parts["HGVS"])))
+    rs = parts.get("RS#")
+    if rs:
+        return "dbSNP:rs" + rs, tuple(n + suffix for n, pins in names if pins)
+    if names:
+        first, pins = names[0]
+        node_id = first + suffix + ("" if pins else DOC_SCOPE)
+        return node_id, tuple(n + suffix for n, p in names[1:] if p and pins)
+    other = parts.get("other")
+    if other is None or is_ascii_digits(other) or other.lower().startswith(("gene:", "ncbigene:")):
+        return None, ()  # a bare number is a gene's, not a variant's id
+    return other, ()
 
 
-def variant_aliases(raw: str) -> list[str]:
+def variant_aliases(raw: str, extra: str = "") -> list[str]:
     """Keys under which a variant can be named in a relation line of the same document.
 
     >>> variant_aliases("tmVar:p|SUB|L|858|R;HGVS:p.L858R;RS#:121434568")
-    ['tmVar:p|SUB|L|858|R', 'p|SUB|L|858|R', 'HGVS:p.L858R', 'p.L858R', 'RS#:121434568', 'rs121434568']
+    ['tmVar:p|SUB|L|858|R', 'p|SUB|L|858|R', 'HGVS:p.L858R', 'p.L858R', 'RS#:121434568', 'rs121434568', 'dbSNP:rs121434568', 'RSID:121434568']
     """
-    parts = _variant_parts(raw)
+    parts = _variant_parts(raw, extra)
     out = []
     if "tmVar" in parts:
         out += ["tmVar:" + parts["tmVar"], parts["tmVar"]]
     if "HGVS" in parts:
         out += ["HGVS:" + parts["HGVS"], parts["HGVS"]]
     if "RS#" in parts:
-        out += ["RS#:" + parts["RS#"], "rs" + parts["RS#"]]
+        rs = parts["RS#"]
+        out += ["RS#:" + rs, "rs" + rs, "dbSNP:rs" + rs, "RSID:" + rs]
     return out
 
 
-@lru_cache(maxsize=1 << 20)
-def entity_ids(raw: str, etype: str) -> tuple[str, ...]:
-    """Node ids (CURIEs) for an identifier as written, given its canonical type.
+class Resolved(NamedTuple):
+    """What an annotation's type, identifier and extra column mean: the identity rule
+    that every engine applies (the native reader and Spark call this function on each
+    distinct ``(type, identifier, extra)``)."""
 
-    Composite ids (``D001|D002``, ``1234;5678``, BioRED's ``1,2``, NCBI-disease's
-    ``D1+D2``) give one id each; variant ids are one id, read by :func:`_variant_id`.
-    An empty / ``-`` / ``-1`` id gives ``()``.
+    #: canonical entity type
+    type: str
+    #: node ids, distinct, in the order written; one ending in :data:`DOC_SCOPE` is
+    #: completed with the document's PMID (:func:`scoped_id`)
+    ids: tuple[str, ...]
+    #: for a composite id: the node id of each piece as written (``None`` for a piece
+    #: without identifier, e.g. the ``-1`` of ``D002544|-1``), to pair BC5CDR's
+    #: sub-mentions with their entity; ``()`` when the id is not composite
+    pieces: tuple[str | None, ...]
+    #: for each of ``ids``: the other identifiers of the same entity
+    xrefs: tuple[tuple[str, ...], ...]
+    #: ``(key, ids)``: the keys under which a relation line of the same document may
+    #: name these entities (raw id, pieces, xrefs, variant parts, rsIDs)
+    aliases: tuple[tuple[str, tuple[str, ...]], ...]
+    #: why an identifier was given but is not one of the type ("" when usable or absent)
+    unusable: str
+
+
+@lru_cache(maxsize=1 << 20)
+def resolve_annotation(raw_type: str, raw_id: str, extra: str = "") -> Resolved:
+    """Identity of an annotation: its canonical type and node ids (see ``Resolved``).
+
+    - A composite id whose parts are in one namespace (``D001|D002``, ``1234;5678``,
+      BioRED's ``1,2``, NCBI-disease's ``D1+D2``) names several entities: one id each.
+    - Parts in different namespaces (``HMDB:HMDB01397|CHEBI:17345``) are one entity in
+      several databases: one id, chosen by :data:`KEY_PRIORITY`, the rest its xrefs.
+    - A variant is ``dbSNP:rs…`` when an rsID is known (``RS#:`` part, ``rs…`` id, or an
+      ``RSID:`` extra column), else its tmVar/HGVS key (qualified by CorrespondingGene);
+      a key without a position is scoped to its document.
+    - An id that is not an id of the type does not merge entities: a cell line given a
+      bare number (its species' taxon) or a variant given a gene number has no usable id.
+
+    >>> resolve_annotation("Chemical", "HMDB:HMDB01397|CHEBI:17345")[:2]
+    ('Chemical', ('CHEBI:17345',))
+    >>> resolve_annotation("DNAMutation", "c|SUB|G|Ex2+860|C", "RSID:2234671").ids
+    ('dbSNP:rs2234671',)
+    >>> resolve_annotation("Variant", "c|SUB|G||A").ids
+    ('tmVar:c|SUB|G||A;PMID:',)
+    >>> resolve_annotation("CellLine", "9606")[1:2], resolve_annotation("CellLine", "9606").unusable != ""
+    (((),), True)
+    """
+    etype = canonical_type(raw_type.strip())
+    ident = raw_id.strip()
+    if ident in NO_ID:
+        return Resolved(etype, (), (), (), (), "")
+    aliases: dict[str, list[str]] = {}
+
+    def alias(key: str, node_id: str) -> None:
+        key = key.strip()
+        if key:
+            ids = aliases.setdefault(key, [])
+            if node_id not in ids:
+                ids.append(node_id)
+
+    if etype == "Variant":
+        parts = _variant_parts(ident, extra)
+        node_id, xrefs = _variant_keys(parts)
+        if node_id is None:
+            return Resolved(etype, (), (), (), (), f"{ident!r} is not an id of a variant")
+        for key in (ident, node_id, *xrefs, *variant_aliases(ident, extra)):
+            alias(key, node_id)
+        return Resolved(etype, (node_id,), (), (xrefs,), _frozen(aliases), "")
+
+    pieces_raw = _COMPOSITE.split(ident) if _COMPOSITE.search(ident) else [ident]
+    pieces: list[str | None] = []
+    for piece in pieces_raw:
+        curie = _curie(piece, etype)
+        if curie is not None and etype == "CellLine" and (
+                is_ascii_digits(piece.strip()) or namespace(curie) == "NCBITaxon"):
+            curie = None  # tmVar3 gives a cell line its species' taxon
+            if len(pieces_raw) == 1:
+                return Resolved(etype, (), (), (), (), f"{ident!r} is a taxon, not an id of a cell line")
+        pieces.append(curie)
+    found = [p for p in pieces if p is not None]
+    distinct = list(dict.fromkeys(found))
+    spaces = {}
+    for curie in distinct:
+        spaces.setdefault(namespace(curie), []).append(curie)
+    xrefs: tuple[tuple[str, ...], ...]
+    if len(spaces) > 1 and all(len(v) == 1 for v in spaces.values()):
+        key = min(distinct, key=lambda c: (_PRIORITY.get(namespace(c), len(_PRIORITY)), namespace(c), c))
+        ids = (key,)
+        xrefs = (tuple(c for c in distinct if c != key),)
+        pieces = [key if p is not None else None for p in pieces]
+    else:
+        ids = tuple(distinct)
+        xrefs = tuple(() for _ in ids)
+    alias(ident, "")  # placeholder: raw id names every entity of the annotation
+    aliases[ident] = list(ids)
+    for node_id, refs in zip(ids, xrefs):
+        alias(node_id, node_id)
+        for ref in refs:
+            alias(ref, node_id)
+    if len(pieces_raw) > 1:
+        for piece, node_id in zip(pieces_raw, pieces):
+            if node_id is not None:
+                alias(piece, node_id)
+                alias(_curie(piece, "") or "", node_id)
+    return Resolved(etype, ids, tuple(pieces) if len(pieces_raw) > 1 else (), xrefs, _frozen(aliases), "")
+
+
+def _frozen(aliases: dict[str, list[str]]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    return tuple((k, tuple(v)) for k, v in aliases.items() if v)
+
+
+def entity_ids(raw: str, etype: str) -> tuple[str, ...]:
+    """Node ids for an identifier as written, given its type (see :func:`resolve_annotation`).
 
     >>> entity_ids("D014786|D006311", "Disease")
     ('MESH:D014786', 'MESH:D006311')
@@ -278,21 +497,7 @@ def entity_ids(raw: str, etype: str) -> tuple[str, ...]:
     >>> entity_ids("p|SUB|D|506|G", "Variant")
     ('tmVar:p|SUB|D|506|G',)
     """
-    ident = raw.strip()
-    if ident in NO_ID:
-        return ()
-    if etype == "Variant":
-        vid = _variant_id(ident)
-        return (vid,) if vid else ()
-    if _COMPOSITE.search(ident) is None:
-        curie = _curie(ident, etype)
-        return (curie,) if curie else ()
-    out: list[str] = []
-    for piece in _COMPOSITE.split(ident):
-        curie = _curie(piece, etype)
-        if curie and curie not in out:
-            out.append(curie)
-    return tuple(out)
+    return resolve_annotation(etype, raw).ids
 
 
 def is_abbreviation(form: str) -> bool:
@@ -314,35 +519,151 @@ def is_abbreviation(form: str) -> bool:
 
 def pmid_sort_key(pmid: str) -> tuple[int, int, str]:
     """Numeric PMIDs in numeric order, then any other document ids as text."""
-    return (0, int(pmid), pmid) if pmid.isdigit() else (1, 0, pmid)
+    return (0, int(pmid), pmid) if is_ascii_digits(pmid) else (1, 0, pmid)
 
 
 def sort_pmids(pmids: Iterable[str]) -> list[str]:
     """``sorted(pmids, key=pmid_sort_key)``, 2-3x faster when every id is a number (the
     usual case): the inner sort breaks ties between ids such as ``01`` and ``1``."""
     pmids = list(pmids)
-    if "".join(pmids).isdigit():
+    if is_ascii_digits("".join(pmids)):
         return sorted(sorted(pmids), key=int)
     return sorted(pmids, key=pmid_sort_key)
 
 
-def choose_name(forms: dict[str, list[int]]) -> str | None:
-    """The readable name of an entity from its mention forms.
+def is_expansion(short: str, long: str) -> bool:
+    """True when `long` spells out the abbreviation `short` (Schwartz & Hearst, 2003).
 
-    The most frequent full form, compared case-insensitively (an abbreviation only when
-    there is nothing else); within that spelling, the form used outside the title (titles
-    are often Title Case), then the most frequent, then the first alphabetically.
+    Each letter and digit of `short`, right to left, is found in `long` right to left, the
+    first one at the start of a word; `long` has at most ``min(n + 5, 2n)`` words for an
+    ``n``-character short form, and does not contain `short` as a word ("COVID-19
+    infection" uses the abbreviation, it does not expand it).
+
+    >>> is_expansion("SLE", "Systemic lupus erythematosus"), is_expansion("IL-17F", "inflammatory cytokine")
+    (True, False)
+    >>> is_expansion("COVID-19", "COVID-19 infection"), is_expansion("COVID-19", "coronavirus disease 2019")
+    (False, True)
+    """
+    chars = [c for c in short.lower() if c.isalnum()]
+    low = long.lower()
+    if not chars or len(low) <= len(short) or len(long.split()) > min(len(chars) + 5, 2 * len(chars)):
+        return False
+    if re.search(r"(?<![0-9a-z])" + re.escape(short.lower()) + r"(?![0-9a-z])", low):
+        return False
+    li = len(low) - 1
+    for si in range(len(chars) - 1, -1, -1):
+        c = chars[si]
+        while li >= 0 and (low[li] != c or (si == 0 and li > 0 and low[li - 1].isalnum())):
+            li -= 1
+        if li < 0:
+            return False
+        li -= 1
+    return True
+
+
+def choose_name(forms: dict[str, list[int]]) -> str | None:
+    """The readable name of an entity from its mention forms ``{form: [count, outside title]}``.
+
+    The most frequent form, compared case-insensitively; an abbreviation yields only to
+    its own long form (:func:`is_expansion`: SLE → "Systemic lupus erythematosus", but
+    IL-17F is never renamed "inflammatory cytokine"), the most frequent of them. Within a
+    spelling, the form used outside the title (titles are often Title Case), then the
+    most frequent, then the first alphabetically.
 
     >>> choose_name({"SLE": [11, 11], "Systemic Lupus Erythematosus": [1, 0],
     ...              "Systemic lupus erythematosus": [1, 1]})
     'Systemic lupus erythematosus'
+    >>> choose_name({"IL-17F": [7, 7], "inflammatory cytokine": [1, 1]})
+    'IL-17F'
     """
     if not forms:
         return None
-    full = [f for f in forms if not is_abbreviation(f)] or list(forms)
-    groups: dict[str, int] = {}
-    for f in full:
+    groups: dict[str, list[str]] = {}
+    totals: dict[str, int] = {}
+    for f, c in forms.items():
         k = f.lower()
-        groups[k] = groups.get(k, 0) + forms[f][0]
-    best = min(groups, key=lambda k: (-groups[k], k))
-    return min((f for f in full if f.lower() == best), key=lambda f: (-forms[f][1], -forms[f][0], f))
+        groups.setdefault(k, []).append(f)
+        totals[k] = totals.get(k, 0) + c[0]
+
+    def spelling(k: str) -> str:
+        return min(groups[k], key=lambda f: (-forms[f][1], -forms[f][0], f))
+
+    best = min(totals, key=lambda k: (-totals[k], k))
+    name = spelling(best)
+    if is_abbreviation(name):
+        longs = [k for k in totals if k != best and not is_abbreviation(spelling(k)) and is_expansion(name, spelling(k))]
+        if longs:
+            name = spelling(min(longs, key=lambda k: (-totals[k], k)))
+    return name
+
+
+def choose_title(old: str | None, new: str) -> str:
+    """The title kept for a PMID read in several documents (files): the longer, then the
+    greater, so that the choice does not depend on reading order. (Consecutive blocks of
+    one document keep their first block's title: the builder does not ask then.)
+
+    >>> choose_title(None, "A"), choose_title("Aspirin", "A")
+    ('A', 'Aspirin')
+    """
+    if old is None or (len(new), new) > (len(old), old):
+        return new
+    return old
+
+
+# --- relations ---------------------------------------------------------------------------
+
+def relation_pairs(left: Iterable[str], right: Iterable[str], directed: bool) -> list[tuple[str, str]]:
+    """The edges ``(u, v)`` one relation line makes between the entities of its two sides.
+
+    Every entity of one side with every entity of the other, never an entity with itself;
+    a symmetric type joins each unordered pair once, in sorted order.
+
+    >>> relation_pairs({"300"}, {"100", "200"}, directed=False)
+    [('100', '300'), ('200', '300')]
+    >>> relation_pairs({"a"}, {"a"}, directed=True)
+    []
+    """
+    out: dict[tuple[str, str], None] = {}
+    for u in sorted(left):
+        for v in sorted(right):
+            if u == v:
+                continue
+            out[(u, v) if directed or u < v else (v, u)] = None
+    return list(out)
+
+
+def relation_ref_keys(ref: str) -> tuple[tuple[str, ...], ...]:
+    """Groups of keys under which a relation id may name its document's entities, tried
+    in order when the id is not itself a key (the first group with a hit wins, its hits
+    united): a variant's parts first when the id looks like a variant, then the pieces of
+    a composite id (as written and as CURIEs), then variant parts.
+
+    >>> relation_ref_keys("D007859,CHEBI:17345")
+    (('D007859', 'MESH:D007859', 'CHEBI:17345'), ())
+    """
+    variant = variant_aliases(ref)
+    pieces: list[str] = []
+    for piece in ref.replace(";", "|").replace(",", "|").split("|"):
+        piece = piece.strip()
+        if piece:
+            pieces.append(piece)
+            curie = _curie(piece, "")
+            if curie and curie != piece:
+                pieces.append(curie)
+    if variant and ("tmVar:" in ref or "HGVS:" in ref or "RS#:" in ref or "CorrespondingGene:" in ref):
+        return (tuple(variant), tuple(pieces))
+    return (tuple(pieces), tuple(variant))
+
+
+def relation_note(text: str) -> tuple[bool, float | None]:
+    """A relation line's 5th column: BioRED's novelty (``Novel``/``No``) or, in BC5CDR
+    prediction files, a confidence score.
+
+    >>> relation_note("Novel"), relation_note("No"), relation_note("0.87")
+    ((True, None), (False, None), (False, 0.87))
+    """
+    t = text.strip()
+    try:
+        return False, float(t)
+    except ValueError:
+        return t.lower().startswith("novel"), None

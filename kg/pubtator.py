@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
 from .errors import InputError, ParseError
+from .normalize import ENTITY_TYPES, canonical_relation, is_ascii_digits, type_column_problem
 
 __all__ = [
     "Annotation",
@@ -38,13 +39,9 @@ __all__ = [
     "format_pubtator",
 ]
 
-# Entity types a document-level annotation (`PMID\ttype\tid`) may carry; anything else
-# in that position is read as a relation type.
-_DOC_LEVEL_TYPES = frozenset(
-    "Gene Disease Chemical Species Mutation DNAMutation ProteinMutation SNP Variant "
-    "CellLine Cellline GeneOrGeneProduct DiseaseOrPhenotypicFeature ChemicalEntity "
-    "OrganismTaxon SequenceVariant SpecificDisease DiseaseClass Modifier CompositeMention".split()
-)
+# Entity types a document-level annotation (`PMID\ttype\tid`) may carry (those of
+# kg.normalize, one table); anything else in that position is read as a relation type.
+_DOC_LEVEL_TYPES = frozenset(ENTITY_TYPES)
 
 
 class Annotation(NamedTuple):
@@ -199,6 +196,8 @@ def parse_pubtator(
                 continue
             kind = line[bar + 1]
             text = line[bar + 3 :]
+            if line[bar - 1] == " " and text[:1] == " ":  # `PMID |t| title`: spaced separators
+                text = text[1:]
             if doc is not None and (pmid != doc.pmid or (doc.title if kind == "t" else doc.abstract) is not None):
                 # A new document starts without a blank line before it.
                 sync()
@@ -235,13 +234,13 @@ def parse_pubtator(
             doc = Document(pmid, path, lineno)
 
         second = cols[1].strip()
-        if second.isdigit():  # offset annotation
+        if is_ascii_digits(second):  # offset annotation
             if n < 5:
                 n_rej += 1
                 reject(Rejected(path, lineno, f"annotation with {n} columns, needs at least 5", line))
                 continue
             end_s = cols[2].strip()
-            if not end_s.isdigit():
+            if not is_ascii_digits(end_s):
                 n_rej += 1
                 reject(Rejected(path, lineno, f"non-numeric end offset {cols[2]!r}", line))
                 continue
@@ -255,19 +254,25 @@ def parse_pubtator(
                 n_rej += 1
                 reject(Rejected(path, lineno, f"end offset {end} before start {start}", line))
                 continue
+            problem = type_column_problem(cols[4])
+            if problem is not None:
+                n_rej += 1
+                reject(Rejected(path, lineno, problem, line))
+                continue
             doc.annotations.append(
                 Annotation(pmid, start, end, cols[3], cols[4].strip(), cols[5].strip() if n > 5 else "",
                            lineno, cols[6].strip() if n > 6 else "")
             )
             n_ann += 1
             continue
-        if second.lstrip("-").isdigit():
+        if is_ascii_digits(second.lstrip("-")):
             n_rej += 1
             reject(Rejected(path, lineno, f"negative offset {second}", line))
             continue
 
-        if n == 3 and " " in second:
-            # A relation line with a space for a tab: `PMID\tAssociation Osteoporosis\tMAPK1`.
+        if n == 3 and " " in second and canonical_relation(second.partition(" ")[0])[1]:
+            # A relation line with a space for a tab: `PMID\tAssociation Osteoporosis\tMAPK1`
+            # (only when the first word is a known relation type: `Translation 7488T/C` is not).
             rel_type, _, first_id = second.partition(" ")
             cols = [pmid, rel_type, first_id, cols[2]]
             second, n = rel_type, 4

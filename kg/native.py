@@ -72,7 +72,6 @@ def read_files(files: list[tuple[str, str]], strict: bool, co_mentions: bool, ar
         raise RuntimeError("kg._native is not built (pip install -e . with cargo available)")
     from .builder import BuildReport, GraphBuilder, _Edge, _Node, gc_paused
     from .normalize import choose_name
-    from .errors import InputError, ParseError
     from .pubtator import LineCounts
 
     for path, fmt in files:
@@ -80,41 +79,33 @@ def read_files(files: list[tuple[str, str]], strict: bool, co_mentions: bool, ar
             raise ValueError(f"{path}: the native reader reads only PubTator text, not {fmt}")
     paths = [str(p) for p, _ in files]
     with gc_paused():  # the result is many new containers, none cyclic
-        res = _native.read_files(
+        res = _native.read_files(  # raises ParseError / InputError as the Python reader does
             paths, _tables(), bool(strict), bool(co_mentions), bool(articles),
             max(1, threads or os.cpu_count() or 1), max(1, chunk_size or CHUNK_SIZE), _Node, _Edge,
             bool(finish), progress,
         )
-    kind = res[0]
-    if kind == "parse":
-        raise ParseError(res[1], res[2], res[3], res[4])
-    if kind == "input":
-        raise InputError(res[1])
-    if kind == "value":  # the Python reader crashes the same way (int() of a non-decimal digit)
-        raise ValueError(res[1])
-    (_, (form, graph), file_rows, counts, in_graph, without_id, rels_in_graph,
-     rejected, unresolved, unknown, documents, (read_s, merge_s, finish_s)) = res
     for p in paths:  # as _read_files: a file gone missing raises here
         os.path.getsize(p)
     report = BuildReport()
     report.files = [{"path": p, "format": "pubtator", "lines": lines, "documents": docs}
-                    for p, (lines, docs) in zip(paths, file_rows)]
-    report.documents = documents
-    report.lines = LineCounts(*counts)
-    report.annotations_in_graph = in_graph
-    report.mentions_without_id = Counter(without_id)
-    report.relations_in_graph = rels_in_graph
-    report.rejected = rejected
-    report.unresolved_relations = unresolved
-    report.unknown_relation_types = Counter(unknown)
+                    for p, (lines, docs) in zip(paths, res.files)]
+    report.documents = res.documents
+    report.lines = LineCounts(*res.lines)
+    report.annotations_in_graph = res.annotations_in_graph
+    report.mentions_without_id = Counter(res.mentions_without_id)
+    report.relations_in_graph = res.relations_in_graph
+    report.rejected = res.rejected
+    report.unresolved_relations = res.unresolved_relations
+    report.unknown_relation_types = Counter(res.unknown_relation_types)
     builder = GraphBuilder(report, strict=strict, co_mentions=co_mentions, articles=articles)
-    builder.seconds = {"read": read_s, "merge": merge_s, ("finish" if form == "rows" else "convert"): finish_s}
-    if form == "rows":
-        node_rows, conflicts, pending, edge_rows, arts = graph
+    read_s, merge_s, finish_s = res.seconds
+    builder.seconds = {"read": read_s, "merge": merge_s, ("finish" if res.finished else "convert"): finish_s}
+    if res.finished:
+        node_rows, conflicts, pending, edge_rows, arts = res.graph
         for attrs, forms, node_id in pending:  # names that need Python's Unicode rules
             attrs["name"] = choose_name(forms) or node_id
         builder.finished = (node_rows, conflicts, edge_rows, arts)
     else:
-        builder.nodes, builder.edges, arts = graph
+        builder.nodes, builder.edges, arts = res.graph
         builder.articles = arts if articles else {}
     return builder

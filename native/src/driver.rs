@@ -2,7 +2,7 @@
 //! chunk results are put back in file/line order.
 
 use crate::normalize::Tables;
-use crate::parse::{parse_chunk, ChunkOut, Ctx, Fatal, IoWhy};
+use crate::parse::{parse_chunk, ChunkOut, Ctx, IoWhy};
 use crate::state::{Opts, State};
 use std::fs::File;
 use std::io::{BufReader, Read};
@@ -40,7 +40,6 @@ pub struct Task {
     pub first_lineno: u64,
     /// the stream broke after `data` (message as Python would word it)
     pub broken: Option<IoWhy>,
-    pub last: bool,
     pub raw_bytes: u64,
 }
 
@@ -105,7 +104,7 @@ fn produce(files: &[String], chunk_size: usize, tx: std::sync::mpsc::SyncSender<
             break;
         }
         let send_one = |data: Vec<u8>, broken: Option<IoWhy>| {
-            let _ = tx.send(Task { file: fi, chunk: 0, data, first_lineno: 1, broken, last: true, raw_bytes: 0 });
+            let _ = tx.send(Task { file: fi, chunk: 0, data, first_lineno: 1, broken, raw_bytes: 0 });
         };
         let read = std::rc::Rc::new(std::cell::Cell::new(0u64));
         let mut sent = 0u64;
@@ -162,7 +161,7 @@ fn produce(files: &[String], chunk_size: usize, tx: std::sync::mpsc::SyncSender<
             let mut eof = false;
             while filled < want {
                 let len = carry.len();
-                carry.resize(len + (want - filled).min(1 << 20).max(1), 0);
+                carry.resize(len + (want - filled).clamp(1, 1 << 20), 0);
                 match reader.read(&mut carry[len..]) {
                     Ok(0) => {
                         carry.truncate(len);
@@ -183,7 +182,7 @@ fn produce(files: &[String], chunk_size: usize, tx: std::sync::mpsc::SyncSender<
             }
             if eof || broken.is_some() {
                 let data = std::mem::take(&mut carry);
-                let _ = tx.send(Task { file: fi, chunk, data, first_lineno: lineno, broken, last: true, raw_bytes: raw() });
+                let _ = tx.send(Task { file: fi, chunk, data, first_lineno: lineno, broken, raw_bytes: raw() });
                 break;
             }
             if let Some(cut) = last_boundary(&carry, start) {
@@ -191,7 +190,7 @@ fn produce(files: &[String], chunk_size: usize, tx: std::sync::mpsc::SyncSender<
                 carry.truncate(cut);
                 let data = std::mem::replace(&mut carry, rest);
                 let nl = memchr::memchr_iter(b'\n', &data).count() as u64;
-                let _ = tx.send(Task { file: fi, chunk, data, first_lineno: lineno, broken: None, last: false,
+                let _ = tx.send(Task { file: fi, chunk, data, first_lineno: lineno, broken: None,
                                        raw_bytes: raw() });
                 lineno += nl;
                 chunk += 1;
@@ -241,7 +240,6 @@ pub fn run(files: Vec<String>, t: &Tables, o: &Opts, threads: usize, chunk_size:
                             stop.fetch_min(key, Ordering::Relaxed);
                         }
                     }
-                    let _ = task.last;
                     let titles = std::mem::take(&mut st.titles);
                     let _ = etx.send(Event { raw_bytes: task.raw_bytes, docs: out.docs, titles });
                     outs.push((task.file, task.chunk, out, task.broken));
@@ -288,7 +286,3 @@ pub fn run(files: Vec<String>, t: &Tables, o: &Opts, threads: usize, chunk_size:
     Outcome { state, chunks, broken, seconds: (read, started.elapsed().as_secs_f64() - read) }
 }
 
-#[allow(dead_code)]
-pub fn first_fatal(out: &Outcome) -> Option<&Fatal> {
-    out.chunks.iter().flatten().find_map(|c| c.fatal.as_ref())
-}

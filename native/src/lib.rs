@@ -84,7 +84,31 @@ fn counts_tuple<'py>(py: Python<'py>, c: &Counts) -> PyResult<Bound<'py, PyTuple
     PyTuple::new(py, [c.lines, c.blank, c.comment, c.text, c.annotations, c.relations, c.rejected])
 }
 
-/// Read PubTator files; returns a tuple the Python wrapper turns into a GraphBuilder.
+/// What `read_files` gives back: the graph and the report's parts, which the Python wrapper
+/// (`kg.native.read_files`) turns into a `GraphBuilder`.
+#[pyclass(frozen, get_all, module = "kg._native")]
+struct ReadResult {
+    /// whether `graph` holds finished rows `(node_rows, type_conflicts, pending_names,
+    /// edge_rows, articles)`, or else the builder state `(nodes, edges, articles)`
+    finished: bool,
+    graph: Py<PyTuple>,
+    /// `(lines, documents)` per file, in the order given
+    files: Py<PyList>,
+    /// `LineCounts` fields in order: lines, blank, comment, text, annotations, relations, rejected
+    lines: Py<PyTuple>,
+    documents: u64,
+    annotations_in_graph: u64,
+    mentions_without_id: Py<PyDict>,
+    relations_in_graph: u64,
+    rejected: Py<PyList>,
+    unresolved_relations: Py<PyList>,
+    unknown_relation_types: Py<PyDict>,
+    /// seconds reading (worker threads), merging their states, finishing or converting
+    seconds: (f64, f64, f64),
+}
+
+/// Read PubTator files (strict: raise `kg.errors.ParseError`/`InputError` as the Python
+/// reader would).
 #[pyfunction]
 #[pyo3(signature = (paths, tables, strict, co_mentions, articles, threads, chunk_size, node_cls, edge_cls, finish, progress))]
 #[allow(clippy::too_many_arguments)]
@@ -101,7 +125,7 @@ fn read_files<'py>(
     edge_cls: &Bound<'py, PyAny>,
     finish: bool,
     progress: Option<Py<PyAny>>,
-) -> PyResult<Bound<'py, PyTuple>> {
+) -> PyResult<ReadResult> {
     let t = tables_from(tables)?;
     let o = Opts { strict, co_mentions, articles };
     let files = paths.clone();
@@ -141,7 +165,7 @@ fn read_files<'py>(
         let path = &paths[fi];
         for c in chunks {
             if let Some(f) = &c.fatal {
-                return fatal_tuple(py, &paths, f);
+                return Err(fatal_error(py, &paths, f)?);
             }
         }
         let mut counts = Counts::default();
@@ -157,11 +181,7 @@ fn read_files<'py>(
         if let Some(w) = &out.broken[fi] {
             let why = why_text(py, path, w);
             if strict {
-                let items: Vec<Bound<'py, PyAny>> = vec![
-                    "input".into_pyobject(py)?.into_any(),
-                    format!("{path}: {why}").into_pyobject(py)?.into_any(),
-                ];
-                return PyTuple::new(py, items);
+                return Err(input_error(py, format!("{path}: {why}"))?);
             }
             let mut lost = Counts::default();
             for c in chunks.iter().rev() {
@@ -182,9 +202,9 @@ fn read_files<'py>(
     // -- graph: finished rows, or the builder state for Python to finish ------------------
     let titles = if articles { Some(titles) } else { None };
     let finishing = std::time::Instant::now();
-    let graph = match finish::finish(py, &mut out.state, finish, titles)? {
-        Ok(rows) => ("rows", rows).into_pyobject(py)?.into_any(),
-        Err(titles) => ("state", state_tuple(py, &mut out.state, node_cls, edge_cls, titles)?).into_pyobject(py)?.into_any(),
+    let (finished, graph) = match finish::finish(py, &mut out.state, finish, titles)? {
+        Ok(rows) => (true, rows),
+        Err(titles) => (false, state_tuple(py, &mut out.state, node_cls, edge_cls, titles)?),
     };
     let st = &out.state;
     let files = PyList::empty(py);
@@ -222,21 +242,20 @@ fn read_files<'py>(
             unr.append(d)?;
         }
     }
-    let items: Vec<Bound<'py, PyAny>> = vec![
-        "ok".into_pyobject(py)?.into_any(),
-        graph,
-        files.into_any(),
-        counts_tuple(py, &total)?.into_any(),
-        st.annotations_in_graph.into_pyobject(py)?.into_any(),
-        mwi.into_any(),
-        st.relations_in_graph.into_pyobject(py)?.into_any(),
-        rej.into_any(),
-        unr.into_any(),
-        unk.into_any(),
-        st.documents.into_pyobject(py)?.into_any(),
-        (out.seconds.0, out.seconds.1, finishing.elapsed().as_secs_f64()).into_pyobject(py)?.into_any(),
-    ];
-    PyTuple::new(py, items)
+    Ok(ReadResult {
+        finished,
+        graph: graph.unbind(),
+        files: files.unbind(),
+        lines: counts_tuple(py, &total)?.unbind(),
+        documents: st.documents,
+        annotations_in_graph: st.annotations_in_graph,
+        mentions_without_id: mwi.unbind(),
+        relations_in_graph: st.relations_in_graph,
+        rejected: rej.unbind(),
+        unresolved_relations: unr.unbind(),
+        unknown_relation_types: unk.unbind(),
+        seconds: (out.seconds.0, out.seconds.1, finishing.elapsed().as_secs_f64()),
+    })
 }
 
 /// `(nodes, edges, articles)`: the builder state as `_Node`/`_Edge` objects and sets.
@@ -336,37 +355,20 @@ fn add_titles(py: Python<'_>, into: &mut finish::Titles, titles: Vec<(Box<str>, 
     Ok(())
 }
 
-fn fatal_tuple<'py>(py: Python<'py>, paths: &[String], f: &Fatal) -> PyResult<Bound<'py, PyTuple>> {
-    let items: Vec<Bound<'py, PyAny>> = match f {
-        Fatal::Parse(r) => vec![
-            "parse".into_pyobject(py)?.into_any(),
-            reason_text(py, &r.reason)?.into_pyobject(py)?.into_any(),
-            paths[r.file].as_str().into_pyobject(py)?.into_any(),
-            r.lineno.into_pyobject(py)?.into_any(),
-            r.text.as_str().into_pyobject(py)?.into_any(),
-        ],
-        Fatal::Unresolved(u) => vec![
-            "parse".into_pyobject(py)?.into_any(),
-            unresolved_reason(py, u)?.into_pyobject(py)?.into_any(),
-            paths[u.file].as_str().into_pyobject(py)?.into_any(),
-            u.lineno.into_pyobject(py)?.into_any(),
-            format!("{}\t{}\t{}\t{}", u.pmid, u.typ, u.id1, u.id2).into_pyobject(py)?.into_any(),
-        ],
-        Fatal::IntLiteral(s) => vec![
-            "value".into_pyobject(py)?.into_any(),
-            format!("invalid literal for int() with base 10: {}", repr(py, s)?).into_pyobject(py)?.into_any(),
-        ],
-        Fatal::IntLimit(n) => vec![
-            "value".into_pyobject(py)?.into_any(),
-            format!("Exceeds the limit ({}) for integer string conversion: value has {n} digits; use sys.set_int_max_str_digits() to increase the limit", 
-                    py.import("sys")?.call_method0("get_int_max_str_digits")?.extract::<usize>()?).into_pyobject(py)?.into_any(),
-        ],
-        Fatal::Io { file, why } => vec![
-            "input".into_pyobject(py)?.into_any(),
-            format!("{}: {}", paths[*file], why_text(py, &paths[*file], why)).into_pyobject(py)?.into_any(),
-        ],
+/// The error the Python reader raises for the first problem of a strict read.
+fn fatal_error(py: Python<'_>, paths: &[String], f: &Fatal) -> PyResult<PyErr> {
+    let (reason, file, lineno, text) = match f {
+        Fatal::Parse(r) => (reason_text(py, &r.reason)?, r.file, r.lineno, r.text.clone()),
+        Fatal::Unresolved(u) => (unresolved_reason(py, u)?, u.file, u.lineno,
+                                 format!("{}\t{}\t{}\t{}", u.pmid, u.typ, u.id1, u.id2)),
     };
-    PyTuple::new(py, items)
+    let cls = py.import("kg.errors")?.getattr("ParseError")?;
+    Ok(PyErr::from_value(cls.call1((reason, &paths[file], lineno, text))?))
+}
+
+fn input_error(py: Python<'_>, message: String) -> PyResult<PyErr> {
+    let cls = py.import("kg.errors")?.getattr("InputError")?;
+    Ok(PyErr::from_value(cls.call1((message,))?))
 }
 
 /// Test hooks: Python-compatible string predicates, for checking the Unicode tables.
@@ -389,6 +391,7 @@ fn _py_lower(s: &str) -> String {
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<ReadResult>()?;
     m.add_function(wrap_pyfunction!(read_files, m)?)?;
     m.add_function(wrap_pyfunction!(_py_isdigit, m)?)?;
     m.add_function(wrap_pyfunction!(_py_isspace, m)?)?;

@@ -111,12 +111,7 @@ impl Tables {
                 setdefault(&mut parts, "RS#", &piece[two_end..]);
             } else if piece.contains('|') {
                 setdefault(&mut parts, "tmVar", piece);
-            } else if {
-                let mut cs = piece.chars();
-                let first = cs.next();
-                let second = cs.next();
-                second == Some('.') && matches!(first, Some('c' | 'g' | 'm' | 'n' | 'p' | 'r'))
-            } {
+            } else if is_hgvs(piece) {
                 setdefault(&mut parts, "HGVS", piece);
             } else {
                 setdefault(&mut parts, "other", piece);
@@ -203,6 +198,12 @@ impl Tables {
     pub fn relation_directed(&self, name: &str) -> bool {
         self.rel_directed.get(name).copied().unwrap_or(true)
     }
+}
+
+/// `piece[1:2] == "." and piece[0] in "cgmnpr"`
+fn is_hgvs(piece: &str) -> bool {
+    let mut cs = piece.chars();
+    matches!(cs.next(), Some('c' | 'g' | 'm' | 'n' | 'p' | 'r')) && cs.next() == Some('.')
 }
 
 pub fn split_composite(s: &str) -> std::str::Split<'_, [char; 4]> {

@@ -52,16 +52,11 @@ pub struct Rej {
     pub text: String,
 }
 
+/// What stops a chunk (strict mode): the first rejected line or unresolved relation.
 #[derive(Clone, Debug)]
 pub enum Fatal {
     Parse(Rej),
-    Unresolved(Unresolved),
-    /// ValueError from `int()` (the Python reader crashes on these too)
-    IntLiteral(String),
-    IntLimit(usize),
-    /// InputError / rejected record for a file that cannot be read further
-    #[allow(dead_code)]
-    Io { file: usize, why: IoWhy },
+    Unresolved(Box<Unresolved>),
 }
 
 #[derive(Clone, Debug)]
@@ -103,22 +98,23 @@ fn rstrip_crlf(s: &str) -> &str {
     s.trim_end_matches(['\r', '\n'])
 }
 
-/// `int(s)` for a string that passed `str.isdigit()`: normalized decimal text.
-fn py_int(s: &str, limit: usize) -> Result<String, Fatal> {
+/// `int(s)` for a string that passed `str.isdigit()`: normalized decimal text, or None
+/// where `int()` refuses it.
+fn py_int(s: &str, limit: usize) -> Option<String> {
     let mut digits = String::with_capacity(s.len());
     let mut n = 0usize;
     for c in s.chars() {
         match decimal_value(c) {
             Some(d) => digits.push(char::from(b'0' + d as u8)),
-            None => return Err(Fatal::IntLiteral(s.to_string())),
+            None => return None,
         }
         n += 1;
     }
     if limit > 0 && n > limit {
-        return Err(Fatal::IntLimit(n));
+        return None;
     }
     let t = digits.trim_start_matches('0');
-    Ok(if t.is_empty() { "0".to_string() } else { t.to_string() })
+    Some(if t.is_empty() { "0".to_string() } else { t.to_string() })
 }
 
 fn int_lt(a: &str, b: &str) -> bool {
@@ -307,25 +303,24 @@ fn parse_inner<'a>(cx: &Ctx, st: &mut State, buf: &'a [u8], first_lineno: u64, t
             if !is_digit_str(end_s) {
                 reject!(Reason::NonNumericEnd(cols[2].to_string()), line);
             }
-            let start_v: i64;
-            if second.len() <= 18 && end_s.len() <= 18 && second.is_ascii() && end_s.is_ascii() {
+            let start_v: i64 = if second.len() <= 18 && end_s.len() <= 18 && second.is_ascii() && end_s.is_ascii() {
                 let a: i64 = second.parse().unwrap_or(i64::MAX);
                 let b: i64 = end_s.parse().unwrap_or(i64::MAX);
                 if b < a {
                     reject!(Reason::Text(format!("end offset {b} before start {a}")), line);
                 }
-                start_v = a;
+                a
             } else {
                 let limit = cx.t.int_max_digits;
                 let (start, end) = match (py_int(second, limit), py_int(end_s, limit)) {
-                    (Ok(a), Ok(b)) => (a, b),
+                    (Some(a), Some(b)) => (a, b),
                     _ => reject!(Reason::Text("offset is not a usable number".to_string()), line),
                 };
                 if int_lt(&end, &start) {
                     reject!(Reason::Text(format!("end offset {end} before start {start}")), line);
                 }
-                start_v = to_i64(&start);
-            }
+                to_i64(&start)
+            };
             d.anns.push(Ann {
                 start: start_v,
                 text: cols[3],

@@ -232,7 +232,7 @@ impl State {
 
     /// `GraphBuilder.add`; Err(unresolved relation) in strict mode.
     pub fn add(&mut self, t: &Tables, o: &Opts, doc: &Doc, file: usize,
-               unresolved: &mut Vec<Unresolved>) -> Result<(), Unresolved> {
+               unresolved: &mut Vec<Unresolved>) -> Result<(), Box<Unresolved>> {
         self.documents += 1;
         let pmid = self.pmids.get(doc.pmid);
         if o.articles {
@@ -451,7 +451,7 @@ impl State {
 
     #[allow(clippy::too_many_arguments)]
     fn add_relation(&mut self, t: &Tables, o: &Opts, doc: &Doc, rel: &Rel, ix: &mut DocIndex, pmid: u32,
-                    file: usize, unresolved: &mut Vec<Unresolved>) -> Result<(), Unresolved> {
+                    file: usize, unresolved: &mut Vec<Unresolved>) -> Result<(), Box<Unresolved>> {
         let (key, known, directed, typ) = match self.relcache.get(rel.typ) {
             Some(&x) => x,
             None => {
@@ -477,7 +477,7 @@ impl State {
                 doc_pmid: doc.pmid.to_string(),
             };
             if o.strict {
-                return Err(u);
+                return Err(Box::new(u));
             }
             unresolved.push(u);
             return Ok(());

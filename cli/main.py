@@ -89,6 +89,7 @@ def build(
     user: Annotated[str, typer.Option("--user", envvar="NEO4J_USER")] = "neo4j",
     password: Annotated[Optional[str], typer.Option("--password", envvar="NEO4J_PASSWORD", show_default=False)] = None,
     database: Annotated[str, typer.Option("--database", envvar="NEO4J_DATABASE")] = "neo4j",
+    vocab: Annotated[Optional[Path], typer.Option("--vocab", help="Name entities from the vocabulary files in this folder (`kg vocab fetch`).", show_default=False)] = None,
 ) -> None:
     """Build the knowledge graph from PubTator files and save it."""
     if engine not in ("auto", "native", "python"):
@@ -99,6 +100,9 @@ def build(
         result = kg.build(paths, strict=strict, co_mentions=co_mentions, articles=not no_articles,
                           workers=workers, engine=engine, progress=progress)
         progress.close()
+        from kg.vocab import apply_names
+
+        names = None if vocab is None else apply_names(result.graph, vocab)
         kg.write_graph(result.graph, output)
     except KgError as err:
         progress.close()
@@ -131,6 +135,8 @@ def build(
     if report is not None:
         out.append(f"report: {report}")
     typer.echo("\n".join(out))
+    if names is not None:
+        typer.echo(str(names))
     if neo4j:
         _load(G, neo4j, user, password, database, batch_size=10_000)
 
@@ -219,6 +225,9 @@ def load(
 from cli import views  # noqa: E402  (after the core commands, so they list first)
 
 views.register(app)
+from cli import vocab as vocab_cli  # noqa: E402
+
+vocab_cli.register(app)
 
 
 def _terminate(signum, frame):  # SIGTERM unwinds like Ctrl-C: temporary files are removed

@@ -70,14 +70,19 @@ _SLACK = 64  # a JSON syntax error this close to the end of the buffer may be a 
 _TITLE_TYPES = frozenset({"title", "front"})
 #: infon keys that hold an annotation's identifier, in order of preference, with the
 #: prefix a bare value gets (as written by PubTator, tmVar, GNormPlus, tmChem, DNorm).
+#: Infon keys (compared case-insensitively: BioCreative VI writes ``NCBI GENE``) that hold
+#: an annotation's identifier, with the prefix a bare value gains.
 _ID_KEYS = (
-    ("identifier", ""), ("Identifier", ""), ("IDENTIFIER", ""),
-    ("NCBI Gene", ""), ("NCBI_Gene", ""), ("NCBIGene", ""), ("Gene", ""),
-    ("MESH", "MESH:"), ("MeSH", "MESH:"), ("mesh", "MESH:"),
-    ("CHEBI", "CHEBI:"), ("ChEBI", "CHEBI:"), ("OMIM", "OMIM:"),
-    ("NCBI Taxonomy", ""), ("NCBI_Taxonomy", ""), ("Taxonomy", ""),
+    ("identifier", ""), ("ncbi gene", ""), ("ncbi_gene", ""), ("ncbigene", ""), ("gene", ""),
+    ("mesh", "MESH:"), ("chebi", "CHEBI:"), ("omim", "OMIM:"),
+    ("ncbi taxonomy", ""), ("ncbi_taxonomy", ""), ("taxonomy", ""),
 )
-_ENTITY_KEYS = (("entity1", "entity2"), ("role1", "role2"), ("arg1", "arg2"))
+#: Infon key pairs naming a relation's two entities (lower case): BioRED, PubTator3,
+#: BioCreative VI PPI (``Gene1``/``Gene2``), BioCreative V CDR (``Chemical``/``Disease``).
+_ENTITY_KEYS = (("entity1", "entity2"), ("role1", "role2"), ("arg1", "arg2"), ("gene1", "gene2"),
+                ("chemical", "disease"))
+#: Infon keys holding a relation's type (lower case); BioCreative writes ``relation``.
+_RELATION_TYPE_KEYS = ("type", "relation_type", "relation type", "relation")
 
 
 def _chunks(source: BinaryIO | Iterable[bytes | str] | bytes | str, size: int) -> Iterator[bytes | str]:
@@ -250,8 +255,9 @@ class _Converter:
         text = a.get("text")
         c.lines += 1
         c.annotations += 1
+        low = {str(k).lower(): v for k, v in infons.items()}
         return Annotation(pmid, start, end, text if isinstance(text, str) else _str(text),
-                          _str(infons.get("type") or infons.get("Type")), _identifier(infons), c.lines)
+                          _str(low.get("type")), _identifier(low), c.lines)
 
     def relation(self, pmid: str, r: dict, by_id: dict[str, tuple[str, str]]) -> Relation | None:
         infons = r.get("infons") or {}
@@ -259,7 +265,7 @@ class _Converter:
             self._rejected(f"document {pmid}: relation infons are not an object", r)
             return None
         low = {str(k).lower(): v for k, v in infons.items()}
-        rtype = _str(low.get("type") or low.get("relation_type") or low.get("relation type"))
+        rtype = next((_str(low[k]) for k in _RELATION_TYPE_KEYS if _str(low.get(k))), "")
         if not rtype:
             self._rejected(f"document {pmid}: relation {_str(r.get('id'))!r} without a type infon", r)
             return None
@@ -311,6 +317,7 @@ def _pmid(d: dict, passages: list[dict]) -> str:
 
 
 def _identifier(infons: dict) -> str:
+    """The identifier in an annotation's infons (keys lower-cased by the caller)."""
     for key, prefix in _ID_KEYS:
         value = infons.get(key)
         if value is not None:

@@ -208,5 +208,6 @@ def _sort_report(report: BuildReport, files: list[tuple[str, str]]) -> None:
     order = {p: i for i, (p, _) in enumerate(files)}
     report.files.sort(key=lambda f: order[f["path"]])
     report.rejected.sort(key=lambda r: (order[r["path"]], r["line"]))
-    report.unresolved_relations.sort(key=lambda r: (order[r["path"]], r["line"]))
+    for records in (report.unresolved_relations, report.self_relations):
+        records.sort(key=lambda r: (order[r["path"]], r["line"]))
 

@@ -225,6 +225,9 @@ def load(
 from cli import views  # noqa: E402  (after the core commands, so they list first)
 
 views.register(app)
+from cli import fetch as fetch_cli  # noqa: E402
+
+fetch_cli.register(app)
 from cli import vocab as vocab_cli  # noqa: E402
 
 vocab_cli.register(app)

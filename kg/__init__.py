@@ -5,11 +5,13 @@ from .errors import InputError, KgError, Neo4jError, ParseError
 from .io import read_graph, write_graph, export_graph
 from .analysis import communities, evidence, find, neighbors, paths, project, resolve, subgraph, to_dataframes, top
 from .view import write_plot, write_view
+from .fetch import fetch
 
 __version__ = "0.1.0"
 
 __all__ = [
     "build",
+    "fetch",
     "BuildResult",
     "BuildReport",
     "read_graph",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["KgError", "ParseError", "InputError", "Neo4jError"]
+__all__ = ["KgError", "ParseError", "InputError", "Neo4jError", "FetchError"]
 
 
 class KgError(Exception):
@@ -42,3 +42,7 @@ class InputError(KgError):
 
 class Neo4jError(KgError):
     """A Neo4j server that cannot be reached or refuses the load; the message names URI and cause."""
+
+
+class FetchError(KgError):
+    """The PubTator3 API failed past the retries, or answered nonsense; the message names URL and cause."""

@@ -265,9 +265,10 @@ def parse_pubtator(
             )
             n_ann += 1
             continue
-        if is_ascii_digits(second.lstrip("-")):
+        if second.lstrip("-").isdigit():  # `-5`, or digits that are not ASCII (`²`, `٠`)
             n_rej += 1
-            reject(Rejected(path, lineno, f"negative offset {second}", line))
+            why = f"negative offset {second}" if second.isascii() else f"offset {second!r} is not ASCII digits"
+            reject(Rejected(path, lineno, why, line))
             continue
 
         if n == 3 and " " in second and canonical_relation(second.partition(" ")[0])[1]:

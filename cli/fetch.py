@@ -57,6 +57,10 @@ def fetch(
         typer.secho(f"kg: error: {err} (files saved so far stay in {output}: run again to resume)",
                     fg=typer.colors.RED, err=True)
         raise typer.Exit(code=1) from None
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: every file in the folder is whole
+        progress.close()
+        typer.echo(f"kg: interrupted; files saved so far stay in {output}: run again to resume", err=True)
+        raise typer.Exit(code=130) from None
     progress.close()
     if report is not None:
         report.parent.mkdir(parents=True, exist_ok=True)

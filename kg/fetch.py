@@ -375,9 +375,9 @@ def _retry_after(value: str | None) -> float | None:
 
 
 def _root_cause(err: BaseException) -> str:
-    while err.__context__ is not None and err.__cause__ is None and isinstance(err.__context__, OSError):
-        err = err.__context__
-    text = str(err)
+    """The short reason inside requests' long connection error ("[Errno 111] Connection refused")."""
+    text = str(getattr(err.args[0], "reason", None) or err) if err.args else str(err)
+    text = text.rpartition("): ")[2] if "): " in text else text
     return text if len(text) <= 160 else text[:157] + "..."
 
 

@@ -43,6 +43,7 @@ the ChEBI name, so it is listed as skipped; ``compounds.tsv`` names ChEBI ids.
 
 from __future__ import annotations
 
+import http.client
 import io
 import logging
 import os
@@ -58,7 +59,6 @@ from collections.abc import Callable, Container, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import Enum
-from importlib import resources
 from pathlib import Path
 from typing import Any, NamedTuple, TextIO
 
@@ -92,6 +92,9 @@ log = logging.getLogger(__name__)
 
 #: Where a node's ``name`` came from, strongest first.
 NAME_SOURCES = ("pubtator3", "vocabulary", "builtin", "mentions")
+
+#: The built-in species table (shipped in the wheel as package data).
+SPECIES_TABLE = Path(__file__).with_name("data") / "species.tsv"
 
 #: How many malformed lines a report lists (the rest are counted).
 MAX_ISSUES = 1000
@@ -498,7 +501,8 @@ def _text(path: str, kind: str) -> Iterator[Iterable[Any]]:
         with tarfile.open(path, "r|*") as tar:
             for member in tar:
                 if member.name.rsplit("/", 1)[-1] == "names.dmp":
-                    yield io.TextIOWrapper(tar.extractfile(member), encoding="utf-8", errors="replace")
+                    # a streamed archive is not seekable, which io.TextIOWrapper wants
+                    yield (line.decode("utf-8", "replace") for line in tar.extractfile(member))
                     return
         raise VocabError(f"{path}: no names.dmp in the archive")
     with open_lines(path) as (fh, _):
@@ -537,7 +541,7 @@ def builtin_species() -> dict[str, str]:
     >>> builtin_species()["NCBITaxon:9606"], builtin_species()["NCBITaxon:2697049"]
     ('Homo sapiens', 'Severe acute respiratory syndrome coronavirus 2')
     """
-    text = resources.files("kg").joinpath("data/species.tsv").read_text(encoding="utf-8")
+    text = SPECIES_TABLE.read_text(encoding="utf-8")
     return {t.id: t.name for t in _builtin_terms(text)}
 
 
@@ -760,7 +764,7 @@ def _download(url: str, dest: Path, progress: FetchProgress | None, retries: int
                 raise VocabError(f"cannot reach {host} ({err.reason}): offline? "
                                  f"Run again when connected; what was downloaded is kept") from None
             last = err
-        except (OSError, ConnectionError, EOFError) as err:  # cut transfers, resets, timeouts
+        except (OSError, http.client.HTTPException, EOFError) as err:  # cut transfers, resets, timeouts
             last = err
         time.sleep(0.2)
     kept = part.stat().st_size if part.exists() else 0

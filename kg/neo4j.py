@@ -41,12 +41,10 @@ the rows that change, all inside one transaction (so a retry recomputes from scr
   are added (a new corpus). Synonyms are the union of forms, ordered by count (highest
   first), then form.
 - Entity ``type`` (and so its label): the first load wins.
-- Entity ``name``: on a new corpus, the winning name is the most frequent one over the
-  merged synonym counts, compared case-insensitively, full forms before abbreviations
-  (as the builder does); its spelling is the stored or the incoming name when either is
-  of that group (the more frequent form, then the first alphabetically), else the most
-  frequent form of the group.
-- Article ``title``: the longer one (then the greater), as the builder chooses.
+- Entity ``name``: on a new corpus, a name that is no mention form (a vocabulary's) stays;
+  otherwise the builder's own rule (``kg.normalize.choose_name``: the most frequent form,
+  an abbreviation yielding only to its own long form) over the merged synonym counts.
+- Article ``title``: ``kg.normalize.choose_title``, as the builder chooses.
 
 So loading the same graph twice changes nothing, and loading corpora with disjoint
 PMIDs one after the other gives the same ids, relationships, PMIDs, counts, mentions and
@@ -105,9 +103,8 @@ from typing import Any
 
 import networkx as nx
 
-from .normalize import pmid_sort_key
 from .errors import Neo4jError
-from .normalize import is_abbreviation, safe_name
+from .normalize import choose_name, choose_title, pmid_sort_key, safe_name
 
 __all__ = [
     "LoadSummary",
@@ -277,15 +274,15 @@ def _sorted_pmids(pmids: Iterable[str]) -> list[str]:
 
 
 def _merged_name(old: str | None, new: str | None, synonyms: dict[str, int]) -> str | None:
+    """The name after a merge: a name that is no mention form (a vocabulary's) stays;
+    otherwise kg's own rule (:func:`~kg.normalize.choose_name`) over the merged counts
+    (the database does not keep which forms were in titles)."""
     if not synonyms:
         return old or new
-    full = [f for f in synonyms if not is_abbreviation(f)] or list(synonyms)
-    groups: dict[str, int] = {}
-    for form in full:
-        groups[form.lower()] = groups.get(form.lower(), 0) + synonyms[form]
-    best = min(groups, key=lambda k: (-groups[k], k))
-    candidates = [c for c in (old, new) if c and c.lower() == best] or [f for f in full if f.lower() == best]
-    return min(candidates, key=lambda f: (-synonyms.get(f, 0), f))
+    for name in (new, old):
+        if name and name not in synonyms:
+            return name
+    return choose_name({form: [count, count] for form, count in synonyms.items()})
 
 
 def merge_entity(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
@@ -302,7 +299,7 @@ def merge_entity(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, A
     >>> m = merge_entity(old, {"type": "Gene", "name": "SLE", "synonyms": ["SLE"],
     ...                        "synonym_counts": [4], "mentions": 4, "pmids": ["9"]})
     >>> m["pmids"], m["mentions"], m["synonyms"], m["synonym_counts"], m["type"], m["name"]
-    (['2', '9', '10'], 7, ['SLE', 'lupus'], [5, 2], 'Disease', 'lupus')
+    (['2', '9', '10'], 7, ['SLE', 'lupus'], [5, 2], 'Disease', 'SLE')
     """
     keys = ("type", "name", "synonyms", "synonym_counts", "mentions", "pmids")
     new = {k: _none_if_empty(new.get(k)) for k in keys}
@@ -345,13 +342,12 @@ def merge_relationship(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[
 
 
 def merge_title(old: str | None, new: str | None) -> str | None:
-    """The title kept for an article: the longer one, then the greater (order-independent).
+    """The title kept for an article: :func:`~kg.normalize.choose_title` (order-independent).
 
     >>> merge_title("Short.", "A longer title."), merge_title(None, ""), merge_title("B", "A")
     ('A longer title.', None, 'B')
     """
-    best = max((t for t in (old, new) if t), key=lambda t: (len(t), t), default=None)
-    return best
+    return choose_title(old or None, new) if new else old or None
 
 
 # -- summary ------------------------------------------------------------------------------

@@ -196,8 +196,8 @@ class RetryPolicy:
     attempts : int
         Tries per request (the first one included).
     backoff : float
-        Seconds before the first retry; doubles each retry, with jitter (a random half
-        of it added or not) so that many clients do not retry in step.
+        Seconds before the first retry; doubles each retry. Each wait is drawn between
+        half and all of that (jitter), so that many clients do not retry in step.
     max_backoff : float
         Cap on one wait computed by backoff.
     max_retry_after : float
@@ -361,7 +361,11 @@ class PubTator3Client:
 
 
 def _retry_after(value: str | None) -> float | None:
-    """Seconds from a ``Retry-After`` header (a number or an HTTP date)."""
+    """Seconds from a ``Retry-After`` header (a number or an HTTP date).
+
+    >>> _retry_after("2.5"), _retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), _retry_after("soon")
+    (2.5, 0.0, None)
+    """
     if not value:
         return None
     try:
@@ -404,6 +408,8 @@ def _check_body(fmt: Format) -> Callable[[requests.Response], bytes]:
                     json.loads(body)
                 except ValueError as err:
                     raise _BadBody(f"biocjson answer is not complete JSON ({err})") from None
+        elif body.lstrip().startswith(b"<"):
+            raise _BadBody("pubtator answer is HTML or XML, not PubTator text")
         elif body.strip() and not body.endswith(b"\n"):
             raise _BadBody("pubtator answer does not end with a line end (cut short)")
         return body
@@ -712,29 +718,32 @@ def _unique(ids: Iterable[str], norm: Callable[[str], str | None], name: str) ->
 
 def _search(client: PubTator3Client, folder: _Folder, query: str, want: int | None, exclude: set[str],
             sort: str | None, use_cite: bool, progress: ProgressFn | None) -> tuple[list[str], int, int]:
-    """Up to `want` (all if None) PMIDs of the query's hits, without repeats or `exclude`d ids.
+    """The first `want` (all if None) PMIDs of the query's hits, without repeats or `exclude`d ids.
 
-    Returns (pmids, the API's hit count, repeats dropped). A search answered before (same
-    text and order, enough hits kept) is taken from the manifest without asking again.
+    Returns (pmids, the API's hit count, repeats dropped). Pages are read in order, so
+    ``--max N`` takes the search's first N. When every hit is wanted, ``cite/tsv`` gives
+    them in one request (tried once: it fails on big result sets), paging if it fails.
+    A search answered before (same text and order, enough hits kept) is taken from the
+    manifest without asking again.
     """
     key = f"{query}\t{sort or ''}"
     past = folder.searches.get(key)
     if past and (past["complete"] or (want is not None and len(past["pmids"]) >= want + len(exclude))):
-        fresh = [p for p in past["pmids"] if p not in exclude]
-        return fresh[:want] if want is not None else fresh, past["count"], 0
+        return _take(past["pmids"], exclude, want), past["count"], 0
     found: dict[str, None] = {}
-    dups = 0
+    dups = fresh = 0
 
     def add(pmids: Iterable[str]) -> None:
-        nonlocal dups
+        nonlocal dups, fresh
         for p in pmids:
             if p in found:
                 dups += 1
             else:
                 found[p] = None
+                fresh += p not in exclude
 
-    def enough() -> bool:
-        return want is not None and len([p for p in found if p not in exclude]) >= want
+    def wanting() -> bool:
+        return (want is None or fresh < want) and len(found) < count
 
     first = client.search_page(query, 1, sort)
     count = int(first.get("count") or 0)
@@ -744,22 +753,32 @@ def _search(client: PubTator3Client, folder: _Folder, query: str, want: int | No
     target = count if want is None else min(count, want + len(exclude))
     if progress:
         progress("search", min(len(found), target), target)
-    if not enough() and use_cite and len(found) < count <= CITE_MAX:
+    if wanting() and use_cite and count <= CITE_MAX and (want is None or want + len(exclude) >= count):
         try:
-            add(client.cite(query, attempts=1))
+            cited = client.cite(query, attempts=1)
         except FetchError:
-            pass  # cite/tsv fails on big result sets: page instead
+            cited = None  # page instead
+        if cited is not None:
+            repeats = dups + len(cited) - len(set(cited))  # repeats inside the answer, not page 1 again
+            add(dict.fromkeys(cited))
+            dups, pages = repeats, 1  # every hit is in: no paging
     page = 2
-    while not enough() and len(found) < count and page <= pages:
-        add(_page_pmids(client.search_page(query, page, sort)))
+    while wanting() and page <= pages:
+        hits = _page_pmids(client.search_page(query, page, sort))
+        if not hits:
+            break  # past the last page the API serves
+        add(hits)
         page += 1
         if progress:
             progress("search", min(len(found), target), target)
-    hits = list(found)
-    folder.searches[key] = {"count": count, "pmids": hits, "complete": not enough() or len(hits) >= count}
+    folder.searches[key] = {"count": count, "pmids": list(found), "complete": want is None or fresh < want}
     folder.save_manifest()
+    return _take(found, exclude, want), count, dups
+
+
+def _take(hits: Iterable[str], exclude: set[str], want: int | None) -> list[str]:
     fresh = [p for p in hits if p not in exclude]
-    return (fresh[:want] if want is not None else fresh), count, dups
+    return fresh if want is None else fresh[:want]
 
 
 def _page_pmids(page: dict) -> list[str]:

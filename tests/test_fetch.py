@@ -414,16 +414,22 @@ def test_search_over_three_pages_with_duplicates(tmp_path):
         server.close()
 
 
-def test_search_takes_every_hit_from_cite_when_it_works(tmp_path):
+def test_search_takes_every_hit_from_cite_when_all_are_wanted(tmp_path):
     hits = ALL_PMIDS + ALL_PMIDS[:3]
     server = FakeAPI(pubtator=pubtator_documents(PUBTATOR_FILES), hits=hits, cite=True)
     try:
-        report = fetch(server, tmp_path / "c", query="@DISEASE_Lupus", max_results=7, pmids=["1"], format="pubtator")
+        report = fetch(server, tmp_path / "all", query="@DISEASE_Lupus", format="pubtator")
+        assert [r.path for r in server.log if not r.path.startswith("/publications")] == ["/search/", "/cite/tsv"]
+        assert report.requested == ALL_PMIDS and report.search_hits == 12 and report.duplicates == 3
+        server.log.clear()
+        # --max below the hit count: the search's first hits, by pages (cite/tsv has its own order)
+        report = fetch(server, tmp_path / "seven", query="@DISEASE_Lupus", max_results=7, pmids=["1"],
+                       format="pubtator")
+        assert [r.path for r in server.log if not r.path.startswith("/publications")] == ["/search/", "/search/"]
+        assert report.requested == ["1"] + ALL_PMIDS[:6]  # --max counts the given PMID too: exactly 7
+        assert report.absent == {"1": NOT_RETURNED}
     finally:
         server.close()
-    assert [r.path for r in server.log if not r.path.startswith("/publications")] == ["/search/", "/cite/tsv"]
-    assert report.requested == ["1"] + ALL_PMIDS[:6]  # --max counts the given PMID too: exactly 7
-    assert report.absent == {"1": NOT_RETURNED}
 
 
 def test_search_smaller_than_a_page_needs_one_request(tmp_path):

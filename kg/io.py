@@ -19,6 +19,7 @@ import gzip
 import io
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -157,14 +158,85 @@ def _flat(value: Any) -> Any:
 
 
 def write_graphml(G: nx.MultiDiGraph, path: str | os.PathLike) -> None:
-    """GraphML with list/dict attributes as JSON strings; the graph's articles are left out."""
+    """GraphML with list/dict attributes as JSON strings.
+
+    Edge ids are ``e0``, ``e1``, … (GraphML requires them unique; Gephi drops an edge whose
+    id it has seen), the relation type is the edge attribute ``relation``. Graph-level
+    data (``articles``, ``{pmid: title}``) is a graph ``<data>`` element holding JSON text.
+    """
     H = nx.MultiDiGraph()
+    H.graph.update((k, _flat(v)) for k, v in G.graph.items())
     H.add_nodes_from((n, {k: _flat(v) for k, v in d.items()}) for n, d in G.nodes(data=True))
     H.add_edges_from(
-        (u, v, k, {"relation": k, **{a: _flat(b) for a, b in d.items()}}) for u, v, k, d in G.edges(keys=True, data=True)
+        (u, v, f"e{i}", {"relation": k, **{a: _flat(b) for a, b in d.items()}})
+        for i, (u, v, k, d) in enumerate(G.edges(keys=True, data=True))
     )
     with _atomic(path, "wb") as fh:
         nx.write_graphml(H, fh, encoding="utf-8")
+
+
+#: Our CURIE prefixes → the spelling of Biolink's JSON-LD context, where the two differ.
+KGX_PREFIXES: dict[str, str] = {
+    "dbSNP": "DBSNP",
+}
+
+#: Ids written without a prefix, by the start of the id ("banana") → the prefix they get:
+#: Cellosaurus ids ``CVCL_0224`` become ``CVCL:0224`` (``CVCL`` is Bioregistry's synonym
+#: of its ``cellosaurus`` prefix).
+KGX_BANANAS: dict[str, str] = {
+    "CVCL_": "CVCL",
+}
+
+#: Prefix of an id that has none and no known banana (a corpus's own id, e.g. BioRED's
+#: ``10510452_139``): ``kg:10510452_139``.
+KGX_LOCAL_PREFIX = "kg"
+
+#: Prefixes kg's KGX ids can have that Biolink's JSON-LD context does not list, with the
+#: IRI each stands for. KGX's validator reports these ids as "not represented in Biolink
+#: Model JSON-LD context" unless the prefixes are added to its context (the tests do).
+KGX_EXTRA_PREFIXES: dict[str, str] = {
+    "CVCL": "https://www.cellosaurus.org/CVCL_",
+    "tmVar": "https://www.ncbi.nlm.nih.gov/research/pubtator3/tmvar#",
+    "HGVS": "https://varnomen.hgvs.org/#",
+    KGX_LOCAL_PREFIX: "https://github.com/kg/local-id#",
+}
+
+_PLAIN_PREFIX = re.compile(r"[A-Za-z][A-Za-z0-9_.-]*")
+#: Characters a CURIE's local part cannot hold in KGX (``|`` is its list delimiter; ``:``,
+#: ``/`` and white space fail its CURIE pattern) and ``%`` itself, so the escape reverses.
+_UNSAFE_LOCAL = re.compile(r"[%|:/\s]")
+
+
+def kgx_curie(identifier: str) -> str:
+    """The CURIE that stands for kg's node id `identifier` in KGX files.
+
+    The prefix is spelled as Biolink's JSON-LD context spells it (:data:`KGX_PREFIXES`),
+    an id without one gets one (:data:`KGX_BANANAS`, else :data:`KGX_LOCAL_PREFIX`), and
+    in the local part ``%``, ``|``, ``:``, ``/`` and white space are percent-encoded as
+    UTF-8 (RFC 3986), so every id is one CURIE that KGX neither splits nor rejects, and
+    ``urllib.parse.unquote`` of the local part gives back the original.
+
+    Examples
+    --------
+    >>> kgx_curie("dbSNP:rs113488022"), kgx_curie("CVCL_0224"), kgx_curie("MESH:D008180")
+    ('DBSNP:rs113488022', 'CVCL:0224', 'MESH:D008180')
+    >>> kgx_curie("tmVar:p|SUB|V|600|E;CorrespondingGene:673")
+    'tmVar:p%7CSUB%7CV%7C600%7CE;CorrespondingGene%3A673'
+    >>> kgx_curie("10510452_139")
+    'kg:10510452_139'
+    """
+    prefix, sep, local = identifier.partition(":")
+    if not sep or not _PLAIN_PREFIX.fullmatch(prefix):
+        prefix, local = KGX_LOCAL_PREFIX, identifier
+        for banana, banana_prefix in KGX_BANANAS.items():
+            if identifier.startswith(banana) and len(identifier) > len(banana):
+                prefix, local = banana_prefix, identifier[len(banana):]
+                break
+    return KGX_PREFIXES.get(prefix, prefix) + ":" + _UNSAFE_LOCAL.sub(_percent, local)
+
+
+def _percent(match: re.Match) -> str:
+    return "".join(f"%{b:02X}" for b in match.group().encode("utf-8"))
 
 
 def _pmid_curies(pmids: list[str]) -> str:
@@ -176,45 +248,96 @@ def _clean(text: str) -> str:
     return text.replace("\t", " ").replace("\n", " ").replace("\r", " ").replace("|", "/")
 
 
+#: Columns of KGX ``nodes.tsv``, in order (:func:`kgx_node_row`).
+KGX_NODE_COLUMNS = ("id", "category", "name", "full_name", "symbol", "description", "synonym", "xref",
+                    "publications", "mention_count", "name_source", "provided_by")
+
+#: Columns of KGX ``edges.tsv``, in order (:func:`kgx_edge_row`).
+KGX_EDGE_COLUMNS = ("id", "subject", "predicate", "object", "qualified_predicate", "object_direction_qualifier",
+                    "relation", "source_types", "publications", "count", "knowledge_level", "agent_type",
+                    "primary_knowledge_source")
+
+#: Predicates of the relation vocabulary that Biolink 4 no longer has → the predicate and
+#: qualifiers that say the same in Biolink 4 (``affects`` + a direction of the object).
+KGX_QUALIFIED_PREDICATES: dict[str, tuple[str, str, str]] = {
+    "biolink:negatively_regulates": ("biolink:affects", "biolink:causes", "decreased"),
+    "biolink:positively_regulates": ("biolink:affects", "biolink:causes", "increased"),
+}
+
+
+def kgx_node_row(node: str, attrs: dict) -> list[str]:
+    """One row of KGX ``nodes.tsv`` (:data:`KGX_NODE_COLUMNS`) for node `node` with `attrs`.
+
+    Ids and xrefs go through :func:`kgx_curie`, the node's own id as written in kg is kept
+    as an xref when it differs; lists are joined with KGX's ``|`` after removing it from
+    the values; numbers are written as text (KGX reads non-Biolink columns as strings).
+    """
+    curie = kgx_curie(node)
+    xrefs = [kgx_curie(x) for x in attrs.get("xrefs", ())]
+    full_name = attrs.get("full_name", "")
+    return [
+        curie,
+        BIOLINK_CATEGORIES.get(attrs.get("type", ""), "biolink:NamedThing"),
+        _clean(attrs.get("name", node)),
+        _clean(full_name),
+        _clean(attrs.get("symbol", "")),
+        _clean(full_name or attrs.get("name", "")),
+        "|".join(_clean(s) for s in attrs.get("synonyms", {})),
+        "|".join(x for x in dict.fromkeys(xrefs) if x != curie),
+        _pmid_curies(attrs.get("pmids", [])),
+        str(attrs.get("mentions", 0)),
+        _clean(attrs.get("name_source", "")),
+        "infores:kg",
+    ]
+
+
+def kgx_edge_row(u: str, v: str, key: str, attrs: dict) -> list[str]:
+    """One row of KGX ``edges.tsv`` (:data:`KGX_EDGE_COLUMNS`) for the edge `u` → `v` of type `key`.
+
+    The edge id is ``subject--key--object`` (kg's node ids, unique per edge as the graph
+    holds one edge per relation type between two entities), escaped like a CURIE's local
+    part under :data:`KGX_LOCAL_PREFIX`.
+    """
+    row = RELATIONS_BY_NAME.get(key)
+    predicate = row.predicate if row else "biolink:related_to"
+    predicate, qualified, direction = KGX_QUALIFIED_PREDICATES.get(predicate, (predicate, "", ""))
+    return [
+        kgx_curie(f"{KGX_LOCAL_PREFIX}:{u}--{key}--{v}"),
+        kgx_curie(u),
+        predicate,
+        kgx_curie(v),
+        qualified,
+        direction,
+        key,
+        "|".join(_clean(s) for s in attrs.get("source_types", [])),
+        _pmid_curies(attrs.get("pmids", [])),
+        str(attrs.get("count", len(attrs.get("pmids", [])))),
+        "statistical_association" if key == "Co_Mention" else "knowledge_assertion",
+        "text_mining_agent",
+        "infores:kg",
+    ]
+
+
+def _write_tsv(path: Path, header, rows) -> None:
+    with _atomic(path) as fh:
+        w = csv.writer(fh, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_NONE, escapechar=None)
+        w.writerow(header)
+        w.writerows(rows)
+
+
 def write_kgx(G: nx.MultiDiGraph, directory: str | os.PathLike) -> tuple[Path, Path]:
     """Write KGX TSV ``nodes.tsv`` and ``edges.tsv`` into `directory`.
 
-    Multi-valued columns use ``|``; publications are ``PMID:…`` CURIEs.
+    Rows come from :func:`kgx_node_row` and :func:`kgx_edge_row`: ids are CURIEs KGX
+    accepts (:func:`kgx_curie`), multi-valued columns use ``|``, publications are
+    ``PMID:…`` CURIEs. The graph's article titles are not written (KGX has no place for
+    them; the PMIDs are in ``publications``).
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     nodes_path, edges_path = directory / "nodes.tsv", directory / "edges.tsv"
-    with _atomic(nodes_path) as fh:
-        w = csv.writer(fh, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_NONE, escapechar=None)
-        w.writerow(["id", "category", "name", "synonym", "publications", "mentions", "provided_by"])
-        for n, d in G.nodes(data=True):
-            w.writerow([
-                n,
-                BIOLINK_CATEGORIES.get(d.get("type", ""), "biolink:NamedThing"),
-                _clean(d.get("name", n)),
-                "|".join(_clean(s) for s in d.get("synonyms", {})),
-                _pmid_curies(d.get("pmids", [])),
-                d.get("mentions", 0),
-                "kg",
-            ])
-    with _atomic(edges_path) as fh:
-        w = csv.writer(fh, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_NONE, escapechar=None)
-        w.writerow(["id", "subject", "predicate", "object", "relation", "original_predicate",
-                    "publications", "count", "knowledge_level", "agent_type"])
-        for u, v, k, d in G.edges(keys=True, data=True):
-            row = RELATIONS_BY_NAME.get(k)
-            w.writerow([
-                f"{u}--{k}--{v}",
-                u,
-                row.predicate if row else "biolink:related_to",
-                v,
-                k,
-                "|".join(_clean(s) for s in d.get("source_types", [])),
-                _pmid_curies(d.get("pmids", [])),
-                d.get("count", len(d.get("pmids", []))),
-                "statistical_association" if k == "Co_Mention" else "knowledge_assertion",
-                "text_mining_agent",
-            ])
+    _write_tsv(nodes_path, KGX_NODE_COLUMNS, (kgx_node_row(n, d) for n, d in G.nodes(data=True)))
+    _write_tsv(edges_path, KGX_EDGE_COLUMNS, (kgx_edge_row(u, v, k, d) for u, v, k, d in G.edges(keys=True, data=True)))
     return nodes_path, edges_path
 
 
@@ -223,49 +346,84 @@ def neo4j_labels(entity_type: str) -> str:
     return "Entity" + ARRAY_DELIMITER + safe_name(entity_type)  # neo4j-admin splits :LABEL on it too
 
 
+#: Header of ``nodes_entities.csv`` (:func:`neo4j_entity_row`).
+NEO4J_ENTITY_HEADER = ("id:ID(Entity)", ":LABEL", "type", "name", "synonyms:string[]", "synonym_counts:long[]",
+                       "mentions:long", "pmids:string[]")
+#: Optional node attributes written to ``nodes_entities.csv`` as extra columns when some node has them.
+NEO4J_OPTIONAL_COLUMNS = {"xrefs": "xrefs:string[]", "symbol": "symbol", "full_name": "full_name",
+                          "name_source": "name_source"}
+#: Header of ``nodes_articles.csv`` (:func:`neo4j_article_row`).
+NEO4J_ARTICLE_HEADER = ("pmid:ID(Article)", ":LABEL", "title")
+#: Header of ``relationships_entities.csv`` (:func:`neo4j_relationship_row`).
+NEO4J_RELATIONSHIP_HEADER = (":START_ID(Entity)", ":END_ID(Entity)", ":TYPE", "pmids:string[]", "count:long",
+                             "source_types:string[]")
+#: Header of ``relationships_mentions.csv`` (:func:`neo4j_mention_rows`).
+NEO4J_MENTION_HEADER = (":START_ID(Article)", ":END_ID(Entity)", ":TYPE")
+
+
+def neo4j_entity_row(node: str, attrs: dict, optional: tuple[str, ...] = ()) -> list:
+    """One row of ``nodes_entities.csv`` (:data:`NEO4J_ENTITY_HEADER`, then the `optional`
+    attributes named, keys of :data:`NEO4J_OPTIONAL_COLUMNS`); arrays joined with
+    :data:`ARRAY_DELIMITER`."""
+    d = ARRAY_DELIMITER
+    syn = attrs.get("synonyms", {})
+    row = [node, neo4j_labels(attrs["type"]), attrs["type"], attrs.get("name", node), d.join(syn),
+           d.join(str(c) for c in syn.values()), attrs.get("mentions", 0), d.join(attrs.get("pmids", []))]
+    for name in optional:
+        value = attrs.get(name, "")
+        row.append(d.join(value) if isinstance(value, (list, tuple)) else value)
+    return row
+
+
+def neo4j_article_row(pmid: str, title: str) -> list:
+    """One row of ``nodes_articles.csv`` (:data:`NEO4J_ARTICLE_HEADER`)."""
+    return [pmid, "Article", title]
+
+
+def neo4j_relationship_row(u: str, v: str, key: str, attrs: dict) -> list:
+    """One row of ``relationships_entities.csv`` (:data:`NEO4J_RELATIONSHIP_HEADER`)."""
+    d = ARRAY_DELIMITER
+    return [u, v, safe_name(key).upper(), d.join(attrs["pmids"]), len(attrs["pmids"]),
+            d.join(attrs.get("source_types", []))]
+
+
+def neo4j_mention_rows(node: str, attrs: dict, articles) -> list[list]:
+    """The rows of ``relationships_mentions.csv`` (:data:`NEO4J_MENTION_HEADER`) for one
+    entity: one per PMID of the node that is among `articles` (a container of PMIDs)."""
+    return [[pmid, node, "MENTIONS"] for pmid in attrs.get("pmids", []) if pmid in articles]
+
+
+def _write_csv(path: Path, header, rows) -> None:
+    with _atomic(path) as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(header)
+        w.writerows(rows)
+
+
 def write_neo4j_csv(G: nx.MultiDiGraph, directory: str | os.PathLike) -> list[Path]:
     """Write neo4j-admin import CSVs into `directory` and return their paths.
 
     ``nodes_entities.csv`` (``id:ID(Entity)``), ``nodes_articles.csv`` (``pmid:ID(Article)``),
     ``relationships_entities.csv`` between entities and ``relationships_mentions.csv``
     (Article → Entity): the ``nodes*`` / ``relationships*`` names ``scripts/neo4j import DIR`` takes.
-    Arrays are joined with :data:`ARRAY_DELIMITER`. The properties are exactly the ones
-    the driver loader writes, so both paths give the same database.
+    Rows come from the ``neo4j_*_row`` functions (a distributed engine applies them row by
+    row). Arrays are joined with :data:`ARRAY_DELIMITER`. The properties are exactly the
+    ones the driver loader writes, so both paths give the same database; the attributes of
+    :data:`NEO4J_OPTIONAL_COLUMNS` become columns only when some node has them.
     """
-    d = ARRAY_DELIMITER
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     names = ("nodes_entities.csv", "nodes_articles.csv", "relationships_entities.csv", "relationships_mentions.csv")
     paths = [directory / n for n in names]
-    with _atomic(paths[0]) as fh:
-        w = csv.writer(fh, lineterminator="\n")
-        w.writerow(["id:ID(Entity)", ":LABEL", "type", "name", "synonyms:string[]", "synonym_counts:long[]",
-                    "mentions:long", "pmids:string[]"])
-        for n, a in G.nodes(data=True):
-            syn = a.get("synonyms", {})
-            w.writerow([n, neo4j_labels(a["type"]), a["type"], a.get("name", n), d.join(syn),
-                        d.join(str(c) for c in syn.values()), a.get("mentions", 0), d.join(a.get("pmids", []))])
+    optional = tuple(a for a in NEO4J_OPTIONAL_COLUMNS if any(a in d for _, d in G.nodes(data=True)))
+    _write_csv(paths[0], NEO4J_ENTITY_HEADER + tuple(NEO4J_OPTIONAL_COLUMNS[a] for a in optional),
+               (neo4j_entity_row(n, a, optional) for n, a in G.nodes(data=True)))
     articles = G.graph.get("articles", {})
-    with _atomic(paths[1]) as fh:
-        w = csv.writer(fh, lineterminator="\n")
-        w.writerow(["pmid:ID(Article)", ":LABEL", "title"])
-        for pmid, title in articles.items():
-            w.writerow([pmid, "Article", title])
-    with _atomic(paths[2]) as fh:
-        w = csv.writer(fh, lineterminator="\n")
-        w.writerow([":START_ID(Entity)", ":END_ID(Entity)", ":TYPE", "pmids:string[]", "count:long",
-                    "source_types:string[]"])
-        for u, v, k, a in G.edges(keys=True, data=True):
-            w.writerow([u, v, safe_name(k).upper(), d.join(a["pmids"]), len(a["pmids"]),
-                        d.join(a.get("source_types", []))])
-    with _atomic(paths[3]) as fh:
-        w = csv.writer(fh, lineterminator="\n")
-        w.writerow([":START_ID(Article)", ":END_ID(Entity)", ":TYPE"])
-        if articles:
-            for n, a in G.nodes(data=True):
-                for pmid in a.get("pmids", []):
-                    if pmid in articles:
-                        w.writerow([pmid, n, "MENTIONS"])
+    _write_csv(paths[1], NEO4J_ARTICLE_HEADER, (neo4j_article_row(p, t) for p, t in articles.items()))
+    _write_csv(paths[2], NEO4J_RELATIONSHIP_HEADER,
+               (neo4j_relationship_row(u, v, k, a) for u, v, k, a in G.edges(keys=True, data=True)))
+    _write_csv(paths[3], NEO4J_MENTION_HEADER,
+               (row for n, a in G.nodes(data=True) for row in neo4j_mention_rows(n, a, articles)))
     return paths
 
 

@@ -4,11 +4,14 @@
   ``networkx.node_link_graph(json.load(f))`` without kg installed;
 - GraphML: list and dict attributes JSON-encoded into strings (GraphML has no lists),
   so yEd, Gephi and ``networkx.read_graphml`` open it;
-- KGX TSV: ``nodes.tsv`` / ``edges.tsv`` with Biolink categories and predicates;
+- KGX TSV: ``nodes.tsv`` / ``edges.tsv`` with Biolink categories and predicates, ids
+  as CURIEs the KGX validator accepts (:func:`kgx_curie`);
 - neo4j-admin import CSV: headers with ``:ID``, ``:LABEL``, ``:START_ID``, ``:END_ID``,
   ``:TYPE`` and typed arrays, for ``neo4j-admin database import full``.
 
-Files are written to a temporary name and renamed, so an interrupted write never
+The row of each format is made by a public function of one node or one edge
+(``kgx_node_row``, ``neo4j_entity_row``, …) so that a distributed engine writes the same
+rows part by part. Files are written to a temporary name and renamed, so an interrupted write never
 leaves a half-written file in place of a good one.
 """
 
@@ -42,6 +45,25 @@ __all__ = [
     "BIOLINK_CATEGORIES",
     "ARRAY_DELIMITER",
     "neo4j_labels",
+    "kgx_curie",
+    "kgx_node_row",
+    "kgx_edge_row",
+    "KGX_NODE_COLUMNS",
+    "KGX_EDGE_COLUMNS",
+    "KGX_PREFIXES",
+    "KGX_BANANAS",
+    "KGX_LOCAL_PREFIX",
+    "KGX_EXTRA_PREFIXES",
+    "KGX_QUALIFIED_PREDICATES",
+    "neo4j_entity_row",
+    "neo4j_article_row",
+    "neo4j_relationship_row",
+    "neo4j_mention_rows",
+    "NEO4J_ENTITY_HEADER",
+    "NEO4J_OPTIONAL_COLUMNS",
+    "NEO4J_ARTICLE_HEADER",
+    "NEO4J_RELATIONSHIP_HEADER",
+    "NEO4J_MENTION_HEADER",
 ]
 
 #: Canonical entity type → Biolink category.

@@ -257,7 +257,7 @@ class _Converter:
         c.annotations += 1
         low = {str(k).lower(): v for k, v in infons.items()}
         return Annotation(pmid, start, end, text if isinstance(text, str) else _str(text),
-                          _str(low.get("type")), _identifier(low), c.lines)
+                          _str(low.get("type")), _identifier(low), c.lines, name=_str(low.get("name")))
 
     def relation(self, pmid: str, r: dict, by_id: dict[str, tuple[str, str]]) -> Relation | None:
         infons = r.get("infons") or {}
@@ -286,7 +286,8 @@ class _Converter:
         c = self.c
         c.lines += 1
         c.relations += 1
-        return Relation(pmid, rtype, ids[0], ids[1], c.lines, _str(low.get("novel") or low.get("novelty")))
+        note = low.get("novel") or low.get("novelty") or low.get("score")  # see kg.normalize.relation_note
+        return Relation(pmid, rtype, ids[0], ids[1], c.lines, _str(note))
 
 
 def _records(value: Any) -> list[dict]:

@@ -78,6 +78,8 @@ def build(
     workers: int | None = None,
     engine: str = "auto",
     progress: ProgressFn | None = None,
+    vocab: str | os.PathLike | None = None,
+    builtin_names: bool = True,
 ) -> BuildResult:
     """Read PubTator files, folders (recursively) and ``.gz`` files into one graph.
 
@@ -101,6 +103,12 @@ def build(
         faster; "python" forces the reference, "native" requires the extension.
     progress : callable, optional
         Called as ``progress(bytes_done, bytes_total, documents)`` now and then.
+    vocab : path, optional
+        Vocabulary files (a folder or one file: NCBI Taxonomy, NCBI Gene, MeSH, Cellosaurus,
+        ChEBI; see :func:`kg.vocab.apply_names`) that give nodes their preferred names.
+    builtin_names : bool
+        Name the most frequent species from kg's built-in table (so that human is
+        "Homo sapiens", not "patients") when no vocabulary names them.
 
     Returns
     -------
@@ -116,7 +124,11 @@ def build(
     True
     """
     with gc_paused():
-        return _build(paths, strict, co_mentions, articles, workers, engine, progress)
+        result = _build(paths, strict, co_mentions, articles, workers, engine, progress)
+    from .vocab import apply_names
+
+    result.report.names = apply_names(result.graph, vocab, builtin=builtin_names).to_dict()
+    return result
 
 
 def _build(paths, strict, co_mentions, articles, workers, engine, progress) -> BuildResult:

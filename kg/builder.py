@@ -73,9 +73,11 @@ class BuildReport:
     type_conflicts: list[dict[str, Any]] = field(default_factory=list)
     nodes_by_type: dict[str, int] = field(default_factory=dict)
     edges_by_type: dict[str, int] = field(default_factory=dict)
+    #: what naming from vocabularies did (:meth:`kg.vocab.NamesReport.to_dict`)
+    names: dict[str, Any] = field(default_factory=dict)
 
     #: fields that describe the finished graph, not what was read (not merged)
-    _TALLIES = ("skipped_files", "type_conflicts", "nodes_by_type", "edges_by_type")
+    _TALLIES = ("skipped_files", "type_conflicts", "nodes_by_type", "edges_by_type", "names")
 
     def reconciles(self) -> bool:
         """True when every line read is accounted for exactly once."""
@@ -118,7 +120,7 @@ class BuildResult(NamedTuple):
 
 
 class _Node:
-    __slots__ = ("types", "forms", "mentions", "pmids", "xrefs")
+    __slots__ = ("types", "forms", "mentions", "pmids", "xrefs", "names")
 
     def __init__(self) -> None:
         self.types: dict[str, int] = {}
@@ -126,6 +128,7 @@ class _Node:
         self.mentions = 0
         self.pmids: set[str] = set()
         self.xrefs: set[str] | None = None
+        self.names: dict[str, int] | None = None  # PubTator3's own names (BioC `name` infons) -> count
 
 
 class _Edge:
@@ -298,6 +301,11 @@ class GraphBuilder:
                 if refs:
                     node = nodes[node_id]
                     node.xrefs = (node.xrefs or set()) | set(refs)
+            if ann.name and len(ids) == 1:  # PubTator3 names the entity itself
+                node = nodes[ids[0]]
+                if node.names is None:
+                    node.names = {}
+                node.names[ann.name] = node.names.get(ann.name, 0) + 1
             for node_id, forms in pairs:
                 node = nodes[node_id]
                 for form in forms:
@@ -398,6 +406,8 @@ class GraphBuilder:
             mine.pmids |= theirs.pmids
             if theirs.xrefs:
                 mine.xrefs = (mine.xrefs or set()) | theirs.xrefs
+            if theirs.names:
+                mine.names = _add_counts(mine.names or {}, theirs.names)
         for key, theirs in other.edges.items():
             mine = self.edges.get(key)
             if mine is None:
@@ -455,7 +465,7 @@ class GraphBuilder:
         """The builder's state as mergeable records (for engines that merge partial graphs
         themselves, such as Spark): merge with :func:`merge_node_records` /
         :func:`merge_edge_records` and :func:`~kg.normalize.choose_title`, then finish."""
-        nodes = [NodeRecord(node_id, n.types, n.forms, n.mentions, n.pmids, n.xrefs or set())
+        nodes = [NodeRecord(node_id, n.types, n.forms, n.mentions, n.pmids, n.xrefs or set(), n.names or {})
                  for node_id, n in self.nodes.items()]
         edges = [EdgeRecord(u, v, key, e.pmids, e.source_types, e.novel, e.count, e.score)
                  for (u, v, key), e in self.edges.items()]
@@ -471,6 +481,15 @@ class NodeRecord(NamedTuple):
     mentions: int
     pmids: set[str]
     xrefs: set[str]
+    #: PubTator3's own names of the entity (BioC ``name`` infons) -> count
+    names: dict[str, int] = {}
+
+
+def _add_counts(a: dict[str, int], b: dict[str, int]) -> dict[str, int]:
+    out = dict(a)
+    for k, n in b.items():
+        out[k] = out.get(k, 0) + n
+    return out
 
 
 class EdgeRecord(NamedTuple):
@@ -488,15 +507,13 @@ class EdgeRecord(NamedTuple):
 
 def merge_node_records(a: NodeRecord, b: NodeRecord) -> NodeRecord:
     """One node's records from two partial graphs, merged (sums and unions)."""
-    types = dict(a.types)
-    for t, n in b.types.items():
-        types[t] = types.get(t, 0) + n
     forms = {f: list(c) for f, c in a.forms.items()}
     for f, (n, outside) in b.forms.items():
         c = forms.setdefault(f, [0, 0])
         c[0] += n
         c[1] += outside
-    return NodeRecord(a.id, types, forms, a.mentions + b.mentions, a.pmids | b.pmids, a.xrefs | b.xrefs)
+    return NodeRecord(a.id, _add_counts(a.types, b.types), forms, a.mentions + b.mentions, a.pmids | b.pmids,
+                      a.xrefs | b.xrefs, _add_counts(a.names, b.names))
 
 
 def merge_edge_records(a: EdgeRecord, b: EdgeRecord) -> EdgeRecord:
@@ -509,7 +526,8 @@ def merge_edge_records(a: EdgeRecord, b: EdgeRecord) -> EdgeRecord:
 
 def finish_node(record: NodeRecord) -> tuple[str, dict[str, Any], dict[str, Any] | None]:
     """``(id, attributes, type conflict or None)`` of a node: its type is the most frequent
-    one (ties: the greatest name), its name by :func:`~kg.normalize.choose_name`."""
+    one (ties: the greatest name); its name PubTator3's own when it gave one (the most
+    frequent, ``name_source = "pubtator3"``), else by :func:`~kg.normalize.choose_name`."""
     types = record.types
     etype = max(types.items(), key=lambda kv: (kv[1], kv[0]))[0]
     conflict = None
@@ -518,6 +536,9 @@ def finish_node(record: NodeRecord) -> tuple[str, dict[str, Any], dict[str, Any]
     synonyms = dict(sorted(((f, c[0]) for f, c in record.forms.items()), key=lambda fc: (-fc[1], fc[0])))
     attrs = {"type": etype, "name": choose_name(record.forms) or record.id, "synonyms": synonyms,
              "mentions": record.mentions, "pmids": sort_pmids(record.pmids)}
+    if record.names:
+        attrs["name"] = min(record.names, key=lambda n: (-record.names[n], n))
+        attrs["name_source"] = "pubtator3"
     if record.xrefs:
         attrs["xrefs"] = sorted(record.xrefs)
     return record.id, attrs, conflict

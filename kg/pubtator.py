@@ -54,7 +54,8 @@ class Annotation(NamedTuple):
     type: str
     identifier: str
     lineno: int
-    parts: str = ""  # BC5CDR's 7th column: sub-mentions of a composite id, `|`-joined
+    parts: str = ""  # the 7th column: BC5CDR's sub-mentions of a composite id (`|`-joined), tmVar's `RSID:n`
+    name: str = ""  # the entity's own name where the source gives one (PubTator3 BioC `name` infon)
 
 
 class Relation(NamedTuple):

@@ -638,7 +638,7 @@ def apply_names(G: nx.MultiDiGraph, vocab: str | os.PathLike | None = None, *, b
     Examples
     --------
     >>> import kg
-    >>> G = kg.build("seeds/PMID39937001.pubtator").graph
+    >>> G = kg.build("seeds/PMID39937001.pubtator", builtin_names=False).graph
     >>> G.nodes["NCBITaxon:9606"]["name"]
     'patients'
     >>> report = apply_names(G)

@@ -5,7 +5,9 @@ The database model is the one ``kg export --format neo4j-csv`` gives after
 property, so the transactional path and the bulk path give the same database:
 
 - ``(:Entity:<Type> {id, type, name, synonyms, synonym_counts, mentions, pmids})``, the
-  type label being :func:`kg.normalize.safe_name` of the entity type;
+  type label being :func:`kg.normalize.safe_name` of the entity type, plus, on a graph
+  named by :func:`kg.vocab.apply_names`, ``name_source``, ``symbol``, ``full_name`` and
+  ``xrefs``;
 - ``(:Article {pmid, title})`` and ``(:Article)-[:MENTIONS]->(:Entity)`` for each PMID
   of an entity that is an article of the graph (``articles=False`` leaves both out);
 - one relationship type per canonical relation type, ``safe_name(key).upper()``
@@ -44,6 +46,9 @@ the rows that change, all inside one transaction (so a retry recomputes from scr
 - Entity ``name``: on a new corpus, a name that is no mention form (a vocabulary's) stays;
   otherwise the builder's own rule (``kg.normalize.choose_name``: the most frequent form,
   an abbreviation yielding only to its own long form) over the merged synonym counts.
+- Entity ``name`` from PubTator3 or a vocabulary (``name_source`` ``pubtator3``,
+  ``vocabulary``, ``builtin``): the stronger source wins (in that order; the incoming one
+  on a tie). ``symbol`` and ``full_name``: the incoming ones when given; ``xrefs``: the union.
 - Article ``title``: ``kg.normalize.choose_title``, as the builder chooses.
 
 So loading the same graph twice changes nothing, and loading corpora with disjoint
@@ -285,6 +290,29 @@ def _merged_name(old: str | None, new: str | None, synonyms: dict[str, int]) -> 
     return choose_name({form: [count, count] for form, count in synonyms.items()})
 
 
+#: Entity properties from the vocabularies (kg.vocab); in a merge's result only when a side has them.
+NAME_KEYS = ("name_source", "symbol", "full_name", "xrefs")
+_NAME_RANK = {"pubtator3": 0, "vocabulary": 1, "builtin": 2}  # "mentions": the vote of the synonyms
+
+
+def _with_vocabulary_names(old: dict[str, Any] | None, new: dict[str, Any], out: dict[str, Any]) -> dict[str, Any]:
+    """A name from PubTator3 or a vocabulary beats the mentions' vote (the stronger source
+    wins, the incoming one on a tie); ``symbol``/``full_name`` the incoming ones when
+    given; ``xrefs`` the union, stored ones first."""
+    old = old or {}
+    if all(old.get(k) is None and new.get(k) is None for k in NAME_KEYS):
+        return out
+    best = min((new, old), key=lambda d: _NAME_RANK.get(d.get("name_source"), len(_NAME_RANK)))
+    if best.get("name_source") in _NAME_RANK:
+        out["name"], out["name_source"] = best.get("name"), best["name_source"]
+    else:
+        out["name_source"] = new.get("name_source") or old.get("name_source")
+    out["symbol"] = new.get("symbol") or old.get("symbol")
+    out["full_name"] = new.get("full_name") or old.get("full_name")
+    out["xrefs"] = _none_if_empty(list(dict.fromkeys([*(old.get("xrefs") or []), *(new.get("xrefs") or [])])))
+    return out
+
+
 def merge_entity(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
     """The properties an entity gets when `new` is loaded onto `old` (``None``: absent).
 
@@ -302,9 +330,10 @@ def merge_entity(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, A
     (['2', '9', '10'], 7, ['SLE', 'lupus'], [5, 2], 'Disease', 'SLE')
     """
     keys = ("type", "name", "synonyms", "synonym_counts", "mentions", "pmids")
+    given_old, given_new = old, new
     new = {k: _none_if_empty(new.get(k)) for k in keys}
     if old is None:
-        return new
+        return _with_vocabulary_names(None, given_new, new)
     old = {k: old.get(k) for k in keys}
     old_pmids = old["pmids"] or []
     new_pmids = new["pmids"] or []
@@ -313,20 +342,20 @@ def merge_entity(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, A
         for k in ("type", "name"):
             if out[k] is None:
                 out[k] = new[k]
-        return out
+        return _with_vocabulary_names(given_old, given_new, out)
     synonyms: dict[str, int] = {}
     for forms, counts in ((old["synonyms"], old["synonym_counts"]), (new["synonyms"], new["synonym_counts"])):
         for form, count in zip(forms or [], counts or []):
             synonyms[form] = synonyms.get(form, 0) + int(count)
     synonyms = dict(sorted(synonyms.items(), key=lambda fc: (-fc[1], fc[0])))
-    return {
+    return _with_vocabulary_names(given_old, given_new, {
         "type": old["type"] or new["type"],
         "name": _merged_name(old["name"], new["name"], synonyms),
         "synonyms": _none_if_empty(list(synonyms)),
         "synonym_counts": _none_if_empty(list(synonyms.values())),
         "mentions": (old["mentions"] or 0) + (new["mentions"] or 0),
         "pmids": _none_if_empty(_sorted_pmids([*old_pmids, *new_pmids])),
-    }
+    })
 
 
 def merge_relationship(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
@@ -396,6 +425,7 @@ def _entity_rows(G: nx.MultiDiGraph) -> Iterator[dict[str, Any]]:
             "synonym_counts": [int(c) for c in syn.values()],
             "mentions": int(a.get("mentions", 0)),
             "pmids": [str(p) for p in a.get("pmids", [])],
+            **{k: a[k] for k in NAME_KEYS if a.get(k)},  # names from the vocabularies (kg.vocab)
         }
 
 

@@ -27,8 +27,10 @@ from typer.testing import CliRunner
 import kg
 from cli.main import app
 from kg.errors import ParseError
+from kg.neo4j import load_graph
 from kg.vocab import (NamesReport, VocabError, apply_names, builtin_species, fetch_vocab, read_vocab,
                       vocab_kind)
+from neo4j_support import NEO4J_AUTH, NEO4J_DATABASE, NEO4J_URI, empty_db, neo4j_driver, query  # noqa: F401
 
 REPO = Path(__file__).resolve().parents[1]
 VOCAB = REPO / "tests" / "data" / "vocab"
@@ -239,6 +241,7 @@ PEAK = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_million_line_gene_info_streams_in_little_memory(tmp_path):
     """gene_info is over 1 GB: only the graph's genes are kept, so the peak is the graph's."""
     path = tmp_path / "gene_info"
@@ -404,3 +407,48 @@ def test_report_as_text_and_dict():
     report.issue("names.dmp", 7, "bad")
     assert report.to_dict()["issues"] == [{"path": "names.dmp", "line": 7, "reason": "bad"}]
     assert "names.dmp:7: bad" in str(report)
+
+
+# --- Neo4j ----------------------------------------------------------------------------------
+
+
+@pytest.mark.neo4j
+def test_names_reach_neo4j_and_the_full_text_index(empty_db, seed):
+    old = query(empty_db, "SHOW FULLTEXT INDEXES YIELD name, properties WHERE name = 'entity_names' "
+                          "RETURN properties")
+    if old and "symbol" not in old[0]["properties"]:  # made by an older kg (see cypher/schema.cypher)
+        query(empty_db, "DROP INDEX entity_names")
+    unnamed = seed.copy()
+    apply_names(seed, VOCAB)
+    load_graph(seed, uri=NEO4J_URI, auth=NEO4J_AUTH, database=NEO4J_DATABASE)
+    ids = ["NCBIGene:9970", "NCBITaxon:9606", "MESH:D008180", "MESH:D005921"]
+
+    def stored():
+        rows = query(empty_db, "MATCH (n:Entity) WHERE n.id IN $ids RETURN n.id AS id, n.name AS name, "
+                               "n.name_source AS source, n.symbol AS symbol, n.full_name AS full_name, "
+                               "n.xrefs AS xrefs ORDER BY id", ids=ids)
+        return {r.pop("id"): r for r in rows}
+
+    first = stored()
+    assert first["NCBIGene:9970"] == {"name": "NR1I3", "source": "vocabulary", "symbol": "NR1I3",
+                                      "full_name": "nuclear receptor subfamily 1 group I member 3",
+                                      "xrefs": ["OMIM:603881", "HGNC:7969", "Ensembl:ENSG00000143257"]}
+    assert first["NCBITaxon:9606"] == {"name": "Homo sapiens", "source": "vocabulary", "symbol": None,
+                                       "full_name": None, "xrefs": None}
+    assert first["MESH:D008180"]["name"] == "Lupus Erythematosus, Systemic"
+    assert first["MESH:D005921"] == {"name": "glomerulosclerosis", "source": "mentions", "symbol": None,
+                                     "full_name": None, "xrefs": None}
+
+    def search(text):
+        return [r["id"] for r in query(empty_db, "CALL db.index.fulltext.queryNodes('entity_names', $q) "
+                                                 "YIELD node, score RETURN node.id AS id ORDER BY score DESC, id",
+                                       q=text)]
+
+    assert search('"Homo sapiens"')[0] == "NCBITaxon:9606"
+    assert search("NR1I3")[0] == "NCBIGene:9970"
+    assert search('"nuclear receptor subfamily 1"') == ["NCBIGene:9970"]  # the full name
+    assert "NCBITaxon:9606" in search("patients")  # mention forms still find it
+    summary = load_graph(seed, uri=NEO4J_URI, auth=NEO4J_AUTH, database=NEO4J_DATABASE)
+    assert (summary.nodes_created, summary.nodes_updated) == (0, 0)  # a reload changes nothing
+    load_graph(unnamed, uri=NEO4J_URI, auth=NEO4J_AUTH, database=NEO4J_DATABASE)
+    assert stored() == first  # the unnamed graph of the same corpus does not undo the names

@@ -10,5 +10,9 @@ SET n:`{label}`,
     n.synonyms = row.synonyms,
     n.synonym_counts = row.synonym_counts,
     n.mentions = row.mentions,
-    n.pmids = row.pmids
+    n.pmids = row.pmids,
+    n.name_source = row.name_source,
+    n.symbol = row.symbol,
+    n.full_name = row.full_name,
+    n.xrefs = row.xrefs
 RETURN count(n) AS written

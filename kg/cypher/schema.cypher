@@ -10,5 +10,9 @@ FOR (n:Entity) REQUIRE n.id IS UNIQUE;
 CREATE CONSTRAINT article_pmid IF NOT EXISTS
 FOR (a:Article) REQUIRE a.pmid IS UNIQUE;
 
+// Names (a vocabulary's where kg knew it), mention forms (`synonyms`, a list of strings:
+// the counts are in `synonym_counts`), gene symbols and full names: "Homo sapiens",
+// "NR1I3" and "nuclear receptor" all find their node. A database whose index was made by
+// an older kg keeps it (IF NOT EXISTS); `DROP INDEX entity_names` and load again to widen it.
 CREATE FULLTEXT INDEX entity_names IF NOT EXISTS
-FOR (n:Entity) ON EACH [n.name, n.synonyms];
+FOR (n:Entity) ON EACH [n.name, n.synonyms, n.symbol, n.full_name];

@@ -98,11 +98,8 @@ def build(
     progress = _Progress("reading")
     try:
         result = kg.build(paths, strict=strict, co_mentions=co_mentions, articles=not no_articles,
-                          workers=workers, engine=engine, progress=progress)
+                          workers=workers, engine=engine, progress=progress, vocab=vocab)
         progress.close()
-        from kg.vocab import apply_names
-
-        names = None if vocab is None else apply_names(result.graph, vocab)
         kg.write_graph(result.graph, output)
     except KgError as err:
         progress.close()
@@ -135,8 +132,10 @@ def build(
     if report is not None:
         out.append(f"report: {report}")
     typer.echo("\n".join(out))
-    if names is not None:
-        typer.echo(str(names))
+    if vocab is not None:
+        from kg.vocab import NamesReport
+
+        typer.echo(str(NamesReport(**rep.names)))
     if neo4j:
         _load(G, neo4j, user, password, database, batch_size=10_000)
 

@@ -43,14 +43,15 @@ SEED_NAMES = {
     "NCBITaxon:9606": ("patients", "Homo sapiens"),
     "NCBITaxon:10090": ("mice", "Mus musculus"),
     "MESH:D006973": ("hypertensive", "Hypertension"),
-    "NCBIGene:7515": ("X-ray repair cross-complementing", "XRCC1"),
+    "NCBIGene:7515": ("XRCC1", "XRCC1"),  # before issue 11, "X-ray repair cross-complementing"
     "CVCL_1452": ("MCF7/AdrR", "NCI/ADR-RES"),
 }
 
 
 @pytest.fixture
 def seed():
-    return kg.build(SEEDS).graph
+    """The seed as mentions name it (kg.build names species from its table by default)."""
+    return kg.build(SEEDS, builtin_names=False).graph
 
 
 def _names(G, ids=SEED_NAMES):
@@ -84,6 +85,16 @@ def test_seed_named_from_the_excerpts(seed):
     assert kinds["names.dmp"] == ("taxonomy", 3)
     assert kinds["gene_info"] == ("gene", 14)
     assert kinds["desc2025.xml"][0] == "mesh_xml" and kinds["d2025.bin"][0] == "mesh_ascii"
+
+
+def test_build_names_by_default_and_with_vocab():
+    default = kg.build(SEEDS)
+    assert default.graph.nodes["NCBITaxon:9606"]["name"] == "Homo sapiens"
+    assert default.graph.nodes["NCBITaxon:9606"]["name_source"] == "builtin"
+    assert default.report.names["names"]["Species"] == {"builtin": 2, "mentions": 1}
+    named = kg.build(SEEDS, vocab=VOCAB)
+    assert _names(named.graph) == {n: after for n, (_, after) in SEED_NAMES.items()}
+    assert named.report.names["names"]["Species"] == {"vocabulary": 3}
 
 
 def test_builtin_species_without_vocab(seed):
@@ -211,7 +222,7 @@ def test_malformed_lines_reported_with_file_and_line(seed, tmp_path):
 
 def test_kg_names_command(tmp_path):
     graph = tmp_path / "g.json"
-    kg.write_graph(kg.build(SEEDS).graph, graph)
+    kg.write_graph(kg.build(SEEDS, builtin_names=False).graph, graph)
     res = CliRunner().invoke(app, ["names", str(graph), "--vocab", str(VOCAB), "-o", str(tmp_path / "n.json"),
                                    "--report", str(tmp_path / "r.json")])
     assert res.exit_code == 0, res.output

@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import http.client
 import io
-import logging
 import os
 import re
 import socket
@@ -60,7 +59,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Any, NamedTuple, TextIO
+from typing import Any, NamedTuple
 
 import networkx as nx
 
@@ -84,11 +83,10 @@ __all__ = [
     "parse_mesh_ascii",
     "parse_cellosaurus",
     "parse_chebi_compounds",
+    "Download",
     "DOWNLOADS",
     "fetch_vocab",
 ]
-
-log = logging.getLogger(__name__)
 
 #: Where a node's ``name`` came from, strongest first.
 NAME_SOURCES = ("pubtator3", "vocabulary", "builtin", "mentions")
@@ -177,27 +175,27 @@ class NamesReport:
 Issue = Callable[[int, str], None]
 
 
-def _ignore(lineno: int, reason: str) -> None:
-    pass
-
-
 def _raise(path: str) -> Issue:
+    """The default for a malformed line: stop with :class:`~kg.errors.ParseError` (file, line)."""
+
     def issue(lineno: int, reason: str) -> None:
         raise ParseError(reason, path, lineno)
     return issue
 
 
-# --- readers: parse_*(lines, wanted, issue) yield Terms ---------------------------------
+# --- readers: parse_*(lines, wanted, issue) yield Terms; issue(lineno, reason) hears of a
+# malformed line (by default it raises ParseError). Only wanted ids are kept (None: all).
 
 
 def parse_names_dmp(lines: Iterable[str], wanted: Container[str] | None = None,
-                    issue: Issue = _ignore) -> Iterator[Term]:
+                    issue: Issue | None = None) -> Iterator[Term]:
     """Scientific names from NCBI Taxonomy ``names.dmp`` (``tax_id\\t|\\tname\\t|\\tunique\\t|\\tclass\\t|``).
 
     >>> list(parse_names_dmp(["9606\\t|\\tHomo sapiens\\t|\\t\\t|\\tscientific name\\t|\\n",
     ...                       "9606\\t|\\thuman\\t|\\t\\t|\\tgenbank common name\\t|\\n"]))
     [Term(id='NCBITaxon:9606', name='Homo sapiens', symbol=None, full_name=None, xrefs=())]
     """
+    issue = issue or _raise("<lines>")
     for lineno, line in enumerate(lines, 1):
         if line.count("\t|") != 4:
             if line.strip():
@@ -232,7 +230,7 @@ def _gene_xref(raw: str) -> str | None:
 
 
 def parse_gene_info(lines: Iterable[str], wanted: Container[str] | None = None,
-                    issue: Issue = _ignore) -> Iterator[Term]:
+                    issue: Issue | None = None) -> Iterator[Term]:
     """Genes from NCBI ``gene_info`` (all species, or one species' file).
 
     The name is the ``Symbol``; ``full_name`` the ``description`` (else the nomenclature
@@ -246,6 +244,7 @@ def parse_gene_info(lines: Iterable[str], wanted: Container[str] | None = None,
     >>> t.id, t.name, t.full_name, t.xrefs
     ('NCBIGene:9970', 'NR1I3', 'nuclear receptor subfamily 1 group I member 3', ('OMIM:603881', 'HGNC:7969'))
     """
+    issue = issue or _raise("<lines>")
     col = {name: i for i, name in enumerate(_GENE_COLUMNS)}
     for lineno, line in enumerate(lines, 1):
         if line.startswith("#"):
@@ -280,7 +279,7 @@ _MESH_RECORDS = {"DescriptorRecord": ("DescriptorUI", "DescriptorName/String"),
 
 
 def parse_mesh_xml(lines: Iterable[bytes | str], wanted: Container[str] | None = None,
-                   issue: Issue = _ignore) -> Iterator[Term]:
+                   issue: Issue | None = None) -> Iterator[Term]:
     """Headings from MeSH XML (``desc20XX.xml`` descriptors, ``supp20XX.xml`` supplementary
     concept records), read incrementally: each record is cleared once read.
 
@@ -294,6 +293,7 @@ def parse_mesh_xml(lines: Iterable[bytes | str], wanted: Container[str] | None =
     >>> [(t.id, t.name) for t in parse_mesh_xml(xml)]
     [('MESH:D008180', 'Lupus Erythematosus, Systemic')]
     """
+    issue = issue or _raise("<lines>")
     parser = ET.XMLPullParser(events=("start", "end"))
     root = None
     lineno = 0
@@ -322,7 +322,7 @@ def parse_mesh_xml(lines: Iterable[bytes | str], wanted: Container[str] | None =
 
 
 def parse_mesh_ascii(lines: Iterable[str], wanted: Container[str] | None = None,
-                     issue: Issue = _ignore) -> Iterator[Term]:
+                     issue: Issue | None = None) -> Iterator[Term]:
     """Headings from ASCII MeSH (``d20XX.bin``: ``MH``, ``c20XX.bin``: ``NM``; ``UI`` ends a record).
 
     >>> recs = ["*NEWRECORD\\n", "RECTYPE = D\\n", "MH = Lupus Erythematosus, Systemic\\n",
@@ -330,6 +330,7 @@ def parse_mesh_ascii(lines: Iterable[str], wanted: Container[str] | None = None,
     >>> [(t.id, t.name) for t in parse_mesh_ascii(recs)]
     [('MESH:D008180', 'Lupus Erythematosus, Systemic')]
     """
+    issue = issue or _raise("<lines>")
     name = ui = None
     start = 0
 
@@ -363,7 +364,7 @@ _CELLOSAURUS_LINE = re.compile(r"[A-Z][A-Z0-9]   ")
 
 
 def parse_cellosaurus(lines: Iterable[str], wanted: Container[str] | None = None,
-                      issue: Issue = _ignore) -> Iterator[Term]:
+                      issue: Issue | None = None) -> Iterator[Term]:
     """Cell line names from Cellosaurus ``cellosaurus.txt``: the ``ID`` of each ``AC`` (and
     of its secondary accessions, ``AS``, which older annotations may use).
 
@@ -371,6 +372,7 @@ def parse_cellosaurus(lines: Iterable[str], wanted: Container[str] | None = None
     >>> [(t.id, t.name) for t in parse_cellosaurus(entry)]
     [('CVCL_0062', 'MDA-MB-231'), ('CVCL_1H52', 'MDA-MB-231')]
     """
+    issue = issue or _raise("<lines>")
     name = None
     in_entries = False
     for lineno, line in enumerate(lines, 1):
@@ -396,7 +398,7 @@ def parse_cellosaurus(lines: Iterable[str], wanted: Container[str] | None = None
 
 
 def parse_chebi_compounds(lines: Iterable[str], wanted: Container[str] | None = None,
-                          issue: Issue = _ignore) -> Iterator[Term]:
+                          issue: Issue | None = None) -> Iterator[Term]:
     """ChEBI names from ``compounds.tsv``; columns found by the header, so both the
     long-standing layout (``ID  STATUS  CHEBI_ACCESSION  SOURCE  PARENT_ID  NAME …``) and
     the ChEBI 2.0 one (lower-case ``id … name … chebi_accession``) read.
@@ -406,6 +408,7 @@ def parse_chebi_compounds(lines: Iterable[str], wanted: Container[str] | None = 
     >>> [(t.id, t.name) for t in parse_chebi_compounds(rows)]
     [('CHEBI:15365', 'acetylsalicylic acid')]
     """
+    issue = issue or _raise("<lines>")
     acc_col = name_col = id_col = None
     width = 0
     for lineno, line in enumerate(lines, 1):

@@ -1,10 +1,8 @@
 import csv
 import json
-import os
 import xml.etree.ElementTree as ET
 from contextlib import contextmanager
 from importlib.resources import files
-from pathlib import Path
 from unittest import mock
 from urllib.parse import unquote
 
@@ -14,9 +12,9 @@ import pytest
 import kg
 from kg.errors import InputError
 from kg.io import (ARRAY_DELIMITER, KGX_EDGE_COLUMNS, KGX_EXTRA_PREFIXES, KGX_NODE_COLUMNS, export_graph, kgx_curie,
-                   kgx_edge_row, kgx_node_row, neo4j_entity_row, neo4j_relationship_row, write_kgx, write_neo4j_csv)
+                   kgx_edge_row, kgx_node_row, NEO4J_ENTITY_HEADER, NEO4J_OPTIONAL_COLUMNS, neo4j_entity_row, neo4j_relationship_row, write_kgx, write_neo4j_csv)
 
-from conftest import CORPORA, ROOT, SEEDS
+from conftest import DATA, SEEDS
 
 
 @pytest.fixture(scope="module")
@@ -82,12 +80,28 @@ def _graphml_edge_ids(path):
     return [e.get("id") for e in ET.parse(path).getroot().iterfind("g:graph/g:edge", ns)]
 
 
-@pytest.mark.parametrize("source", ["seeds", "corpora"])
-def test_graphml_edge_ids_unique_and_igraph_reads_every_edge(graph, source, tmp_path):
+def _graph_of(source, graph, request):
+    """The seed graph, tests/data's, BioRED's or the big corpora's (marked ``corpora``)."""
+    if source == "seeds":
+        return graph
+    if source == "tests/data":
+        return kg.build(DATA).graph
+    if source == "biored":
+        return request.getfixturevalue("biored")
+    return kg.build(request.getfixturevalue("corpora")).graph
+
+
+SOURCES = ["seeds", "tests/data", pytest.param("biored", marks=pytest.mark.corpora),
+           pytest.param("corpora", marks=pytest.mark.corpora)]
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_graphml_edge_ids_unique_and_igraph_reads_every_edge(graph, source, request, tmp_path):
     """Gephi drops an edge whose id it has seen: ids must be unique. python-igraph's own
     GraphML reader is the second, independent reader."""
     import igraph  # test extra: python-igraph
-    G = graph if source == "seeds" else kg.build(CORPORA).graph
+
+    G = _graph_of(source, graph, request)
     export_graph(G, "graphml", tmp_path / "g.graphml")
     ids = _graphml_edge_ids(tmp_path / "g.graphml")
     assert len(ids) == G.number_of_edges() and len(set(ids)) == len(ids)
@@ -170,6 +184,11 @@ def test_neo4j_rows_add_optional_columns_only_when_present(graph, tmp_path):
     assert neo4j_relationship_row("A:1", "B:2", "Positive_Correlation", {"pmids": ["3", "1"]}) == [
         "A:1", "B:2", "POSITIVE_CORRELATION", "3\x1f1", 2, ""]
     H = graph.copy()
+    for _, d in H.nodes(data=True):
+        for name in NEO4J_OPTIONAL_COLUMNS:
+            d.pop(name, None)
+    with open(write_neo4j_csv(H, tmp_path / "without")[0], newline="") as fh:
+        assert tuple(next(csv.reader(fh))) == NEO4J_ENTITY_HEADER  # the layout of a graph without them
     H.nodes["MESH:D008180"]["xrefs"] = ["DOID:9074"]
     entities = write_neo4j_csv(H, tmp_path)[0]
     with open(entities, newline="") as fh:
@@ -225,15 +244,9 @@ def test_kgx_validator_catches_a_bad_id(tmp_path):
     assert any("'dbSNP'" in m for m in errors) and any("CVCL_1" in m or "CVCL_1" in str(e) for m, e in errors.items())
 
 
-@pytest.mark.parametrize("source", ["seeds", "tests/data", "biored", "corpora"])
-def test_kgx_validator_finds_no_error(source, graph, biored, tmp_path):
-    if source == "seeds":
-        G = graph
-    elif source == "biored":
-        G = biored
-    else:
-        G = kg.build(ROOT / source if source == "tests/data" else Path(os.environ.get("KG_CORPORA", CORPORA))).graph
-    write_kgx(G, tmp_path / "kgx")
+@pytest.mark.parametrize("source", SOURCES)
+def test_kgx_validator_finds_no_error(source, graph, request, tmp_path):
+    write_kgx(_graph_of(source, graph, request), tmp_path / "kgx")
     assert kgx_errors(tmp_path / "kgx", tmp_path) == {}
 
 

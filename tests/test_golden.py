@@ -29,7 +29,7 @@ def _input(expected_path: Path) -> Path:
     source = json.loads(expected_path.read_text(encoding="utf-8")).get("source")
     if source:
         return (GOLDEN / source).resolve()
-    (found,) = [p for p in GOLDEN.iterdir() if p.name.startswith(stem + ".") and not p.name.endswith(".json")]
+    (found,) = [p for p in GOLDEN.iterdir() if p.name.startswith(stem + ".") and not p.name.endswith(".expected.json")]
     return found
 
 

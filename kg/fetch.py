@@ -261,6 +261,9 @@ class PubTator3Client:
         Seconds to wait for the server to connect and for each read; applies to every request.
     retry : RetryPolicy
     session : requests.Session, optional
+        Yours stays open after :meth:`close`; by default the client makes (and closes) one.
+    seed : int, optional
+        Seed of the retry jitter (tests).
 
     Attributes
     ----------
@@ -277,6 +280,7 @@ class PubTator3Client:
         self.limiter = RateLimiter(rate)
         self.timeout = timeout
         self.retry = retry
+        self._own_session = session is None
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = _user_agent()
         self.requests = 0
@@ -285,21 +289,30 @@ class PubTator3Client:
         self._sleep = time.sleep
 
     def close(self) -> None:
-        self.session.close()
+        if self._own_session:
+            self.session.close()
 
     # -- endpoints
 
-    def export(self, kind: str, ids: list[str], fmt: Format, full_text: bool = False) -> bytes:
-        """The raw export of `ids` (``kind`` "pmids" or "pmcids"), checked to be complete."""
+    def export(self, kind: str, ids: list[str], fmt: Format, full_text: bool = False) -> tuple[bytes, set[str]]:
+        """The raw export of `ids` (`kind` "pmids" or "pmcids") and the ids of its documents.
+
+        An answer that is not whole (JSON cut short, PubTator text without its last line
+        end, an HTML error page) is retried like a 5xx.
+        """
         fmt = Format(fmt)
+
+        def read(resp: requests.Response) -> tuple[bytes, set[str]]:
+            return resp.content, _returned_ids(resp.content, fmt, kind)
+
         if kind == "pmcids":
             path, params = f"/publications/pmc_export/{fmt.value}", {"pmcids": ",".join(ids)}
-            return self._call("GET", path, params=params, check=_check_body(fmt))
+            return self._call("GET", path, params=params, check=read)
         path = f"/publications/export/{fmt.value}"
         params = {"full": "true"} if full_text else {}
         if len(ids) <= GET_MAX:
-            return self._call("GET", path, params={"pmids": ",".join(ids), **params}, check=_check_body(fmt))
-        return self._call("POST", path, params=params, json_body={"pmids": ids}, check=_check_body(fmt))
+            return self._call("GET", path, params={"pmids": ",".join(ids), **params}, check=read)
+        return self._call("POST", path, params=params, json_body={"pmids": ids}, check=read)
 
     def search_page(self, query: str, page: int, sort: str | None = None) -> dict:
         """One page of search results: ``{"count", "page_size", "results": [{"pmid", ...}], ...}``."""
@@ -399,36 +412,29 @@ def _search_json(resp: requests.Response) -> dict:
     return data
 
 
-def _check_body(fmt: Format) -> Callable[[requests.Response], bytes]:
-    def check(resp: requests.Response) -> bytes:
-        body = resp.content
-        if fmt is Format.biocjson:
-            if body.strip():
-                try:
-                    json.loads(body)
-                except ValueError as err:
-                    raise _BadBody(f"biocjson answer is not complete JSON ({err})") from None
-        elif body.lstrip().startswith(b"<"):
-            raise _BadBody("pubtator answer is HTML or XML, not PubTator text")
-        elif body.strip() and not body.endswith(b"\n"):
-            raise _BadBody("pubtator answer does not end with a line end (cut short)")
-        return body
-
-    return check
-
-
 # --------------------------------------------------------------------------- what came back
 
 
 def _returned_ids(body: bytes, fmt: Format, kind: str) -> set[str]:
-    """The ids (PMIDs, or PMC ids for `kind` "pmcids") of the documents in an export."""
+    """The ids (PMIDs, or PMC ids for `kind` "pmcids") of the documents in an export.
+
+    Raises :class:`_BadBody` for an answer that is not whole.
+    """
     if not body.strip():
         return set()
     if fmt is Format.pubtator:
+        if body.lstrip().startswith(b"<"):
+            raise _BadBody("pubtator answer is HTML or XML, not PubTator text")
+        if not body.endswith(b"\n"):
+            raise _BadBody("pubtator answer does not end with a line end (cut short)")
         ignore: Callable[[Rejected], None] = lambda rejected: None  # the file is saved as sent; build reports it
         return {doc.pmid for doc in parse_pubtator(io.BytesIO(body), path="<response>", on_reject=ignore)}
+    try:
+        data = json.loads(body)
+    except ValueError as err:
+        raise _BadBody(f"biocjson answer is not complete JSON ({err})") from None
     found: set[str] = set()
-    for doc in _bioc_documents(json.loads(body)):
+    for doc in _bioc_documents(data):
         uid = str(doc.get("_id") or "")
         if kind == "pmcids":
             candidates = [str(doc.get("pmcid") or ""), uid.partition("|")[2], str(doc.get("id") or "")]
@@ -508,7 +514,8 @@ class _Folder:
 
     def save_batch(self, kind: str, ids: list[str], body: bytes, returned: set[str]) -> _Batch:
         ext = "json" if self.fmt is Format.biocjson else "pubtator"
-        numbers = [int(m.group(1)) for b in self.batches if (m := re.search(r"-(\d+)\.", b.file))]
+        names = [b.file for b in self.batches] + [f.name for f in self.path.iterdir()]  # never overwrite a file
+        numbers = [int(m.group(1)) for n in names if (m := re.fullmatch(r"pmc?ids-(\d+)\.(?:json|pubtator)", n))]
         name = f"{kind}-{max(numbers, default=0) + 1:05d}.{ext}"
         wanted = set(ids)
         batch = _Batch(name, kind, list(ids), [i for i in ids if i not in returned], sorted(returned - wanted))
@@ -803,8 +810,8 @@ def _export(client: PubTator3Client, folder: _Folder, report: FetchReport, work:
         size = batch_size if kind == "pmids" else min(batch_size, GET_MAX)
         for start in range(0, len(todo), size):
             batch = todo[start:start + size]
-            body = client.export(kind, batch, fmt, full_text)
-            saved = folder.save_batch(kind, batch, body, _returned_ids(body, fmt, kind))
+            body, returned = client.export(kind, batch, fmt, full_text)
+            saved = folder.save_batch(kind, batch, body, returned)
             report.files_written.append(saved.file)
             done += len(batch)
             if progress:

@@ -367,11 +367,12 @@ def test_default_rate_is_three_requests_a_second(api, tmp_path):
     times = [r.time for r in api.log]
     assert len(times) == 5
     gaps = [b - a for a, b in zip(times, times[1:])]
-    # the client spaces the starts 1/3 s apart; arrivals add the network's (here: a busy
-    # machine's) jitter, a few ms to tens of ms on one gap, which evens out over the run
-    assert min(gaps) >= 1 / 3 - 0.05, gaps
-    assert times[3] - times[0] >= 1.0 - 0.05, gaps  # never 4 requests inside one second
-    assert (times[-1] - times[0]) / 4 >= 1 / 3 - 0.02, gaps
+    # the client spaces the starts 1/3 s apart (exactly: test_rate_limiter_spacing_with_a_fake_clock);
+    # arrivals add the network's, here a busy machine's, jitter: tens of ms on one gap
+    # (measured up to 0.05 s at load 15 on 2 cores), which evens out over the run
+    assert min(gaps) >= 1 / 3 - 0.1, gaps  # 4 requests/s or more would give 0.25 s or less
+    assert times[3] - times[0] >= 1.0 - 0.1, gaps  # never 4 requests inside one second
+    assert (times[-1] - times[0]) / 4 >= 1 / 3 - 0.03, gaps
 
 
 def test_rate_limiter_spacing_with_a_fake_clock():
@@ -507,6 +508,14 @@ def test_sigint_to_the_command_leaves_the_folder_valid(api, tmp_path):
     assert sorted(p.name for p in out.iterdir()) == [MANIFEST, "pmids-00001.pubtator"]
     report = fetch(api, out, pmids=ALL_PMIDS, format="pubtator", batch_size=4)
     assert report.files_kept == ["pmids-00001.pubtator"] and report.reconciles() and len(report.saved) == 9
+
+
+def test_a_file_the_manifest_does_not_know_is_never_overwritten(api, tmp_path):
+    out = tmp_path / "c"
+    out.mkdir()
+    (out / "pmids-00001.pubtator").write_text("mine\n")  # e.g. the manifest was deleted
+    report = fetch(api, out, pmids=ALL_PMIDS[:2], format="pubtator")
+    assert report.files_written == ["pmids-00002.pubtator"] and (out / "pmids-00001.pubtator").read_text() == "mine\n"
 
 
 def test_killed_between_manifest_and_rename(api, tmp_path, monkeypatch):

@@ -16,8 +16,8 @@ from typing import Annotated, Optional
 import typer
 
 from kg.errors import KgError
-from kg.fetch import (DEFAULT_BASE_URL, GET_MAX, POST_MAX, Format, RetryPolicy, fetch as fetch_ids, normalize_pmcid,
-                      normalize_pmid, read_ids)
+from kg.fetch import (DEFAULT_BASE_URL, GET_MAX, POST_MAX, FetchReport, Format, RetryPolicy, fetch as fetch_ids,
+                      normalize_pmcid, normalize_pmid, read_ids)
 
 __all__ = ["register"]
 
@@ -101,7 +101,7 @@ def _read(path: Path, kind: str, hint: str) -> list[str]:
         raise typer.BadParameter(str(err), param_hint=hint) from None
 
 
-def _summary(r, report: Optional[Path]) -> list[str]:
+def _summary(r: FetchReport, report: Optional[Path]) -> list[str]:
     n_pmc = sum(1 for i in r.requested if i.startswith("PMC"))
     out = []
     if r.search_hits is not None:

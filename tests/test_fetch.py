@@ -196,6 +196,13 @@ class FakeAPI:
         self.faults.append(fault)
 
 
+@pytest.fixture(autouse=True)
+def no_proxy(monkeypatch):
+    """requests honours HTTP(S)_PROXY: the local server must be reached directly."""
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+
+
 @pytest.fixture
 def api():
     server = FakeAPI(pubtator=pubtator_documents(PUBTATOR_FILES), bioc=bioc_documents(BIOC_FILES),
@@ -323,6 +330,22 @@ def test_truncated_body_is_retried(api, tmp_path, cut_connection):
     report = fetch(api, tmp_path / "c", pmids=["37026113", "22429397"])
     assert report.retries == 1 and report.saved == ["37026113", "22429397"]
     assert len(json.loads((tmp_path / "c" / "pmids-00001.json").read_bytes())["PubTator3"]) == 2
+
+
+@pytest.mark.parametrize("body", [b"37026113|t|A title cut sh", b"<html><body>Service unavailable</body></html>\n"],
+                         ids=["no-final-line-end", "html-page"])
+def test_pubtator_answer_that_is_not_whole_is_retried(api, tmp_path, body):
+    api.faults.append(lambda h, path: api.send(h, 200, body) or True)
+    report = fetch(api, tmp_path / "c", pmids=["37026113"], format="pubtator")
+    assert report.retries == 1 and report.saved == ["37026113"]
+    assert (tmp_path / "c" / "pmids-00001.pubtator").read_text() == api.pubtator["37026113"] + "\n"
+
+
+def test_retry_after_too_long_gives_up_at_once(api, tmp_path):
+    api.status_once(429, [("Retry-After", "3600")])
+    with pytest.raises(FetchError, match="asks to wait 3600 s"):
+        fetch(api, tmp_path / "c", pmids=["37026113"])
+    assert len(api.log) == 1
 
 
 def test_slow_answer_times_out_and_is_retried(api, tmp_path):
@@ -581,6 +604,18 @@ def test_cli_fetch_then_build(api, tmp_path):
     assert res.exit_code == 0 and "4 documents" in res.output, res.output
 
 
+def test_cli_pmcids_from_a_pubmed_csv(api, tmp_path):
+    table = tmp_path / "csv-lupus-set.csv"
+    table.write_text("PMID,Title,Authors,Citation,First Author,Journal/Book,Publication Year,Create Date,PMCID,NIHMS ID,DOI\n"
+                     '22429397,"A title, with a comma",A,C,A,J,2012,2012/03/21,PMC3446384,,\n'
+                     "37026113,T,A,C,A,J,2023,2023/04/07,,,\n")
+    res = runner.invoke(app, ["fetch", "--pmcids", str(table), "-o", str(tmp_path / "c"), "--base-url", api.url,
+                              "--rate", "100"])
+    assert res.exit_code == 0, res.output
+    assert "requested 1 ids (0 PMIDs, 1 PMC ids)" in res.output and "saved 1, not returned by the API 0" in res.output
+    assert [r.ids for r in api.log] == [["PMC3446384"]]
+
+
 def test_cli_server_that_never_answers(tmp_path):
     silent = socket.socket()
     silent.bind(("127.0.0.1", 0))
@@ -603,12 +638,14 @@ def test_cli_server_that_never_answers(tmp_path):
     (["--pmcids", "PMCx1"], "not a PMC id"),
     ([], "give PMIDs"),
     (["--pmcids", "PMC1", "--format", "pubtator"], "only as biocjson"),
+    (["1", "--full-text", "--format", "pubtator"], "only as biocjson"),
+    (["--pmids", "{missing}"], "cannot read the id list"),
     (["1", "--format", "xml"], "xml"),
 ])
 def test_cli_bad_input_is_a_usage_error(tmp_path, args, message):
     (tmp_path / "empty.txt").write_text("")
     (tmp_path / "bad.txt").write_text("123\nabc\n")
-    args = [a.format(empty=tmp_path / "empty.txt", bad=tmp_path / "bad.txt") for a in args]
+    args = [a.format(empty=tmp_path / "empty.txt", bad=tmp_path / "bad.txt", missing=tmp_path / "no.txt") for a in args]
     res = runner.invoke(app, ["fetch", *args, "-o", str(tmp_path / "c"), "--base-url", "http://127.0.0.1:9"])
     assert res.exit_code == 2, res.output
     assert message in " ".join(res.output.replace("│", " ").split()), res.output

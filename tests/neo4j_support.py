@@ -1,13 +1,20 @@
 """Helpers and fixtures for the tests that need a real Neo4j server.
 
-The server is the one at ``NEO4J_URI`` (default ``bolt://127.0.0.1:7687``, user
-``NEO4J_USER`` / password ``NEO4J_PASSWORD``, defaults ``neo4j`` / ``kgpassword``),
-e.g. started with ``scripts/neo4j start``. When none answers the tests skip, unless
-``KG_REQUIRE_NEO4J=1`` (CI), where they fail with the reason.
+The tests use a server of their own, never the one the CLI's ``NEO4J_*`` variables name
+(a user's Neo4j Desktop listens on 7687): ``KG_TEST_NEO4J_URI`` (default
+``bolt://127.0.0.1:17687``), ``KG_TEST_NEO4J_USER`` / ``KG_TEST_NEO4J_PASSWORD``
+(defaults ``neo4j`` / ``kgpassword``) and ``KG_TEST_NEO4J_DATABASE`` (``neo4j``).
+``scripts/test`` starts that server (``scripts/neo4j`` with home ``<repo>/.neo4j-test``
+on Bolt 17687 / HTTP 17474) and, right after the start, writes the marker node
+``(:KgTestServer)`` into it (``python tests/neo4j_support.py mark``). When no server
+answers the tests skip, unless ``KG_REQUIRE_NEO4J=1`` (CI), where they fail.
 
-The fixtures wipe the database of that server: point ``NEO4J_URI`` at a test server.
+The fixtures wipe the database, and refuse to (the test fails with the reason) unless
+it carries the marker: a test run pointed at a real database by mistake changes nothing.
+The marker node survives the wipes and is left out of :func:`dump` and :func:`db_totals`.
+
 A test module imports the fixtures it uses by name (``from neo4j_support import
-neo4j_driver, empty_db``); tests/conftest.py is not involved.
+neo4j_driver, empty_db``).
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from typing import Any
 import networkx as nx
 import pytest
 
+from conftest import CORPORA, skip_or_fail
 from kg.normalize import safe_name
 
 __all__ = [
@@ -50,22 +58,46 @@ __all__ = [
     "drop_schema",
     "port_open",
     "Neo4jInstance",
+    "MARKER",
+    "mark_test_server",
+    "cli_env",
 ]
 
-NEO4J_URI = os.environ.get("NEO4J_URI", "bolt://127.0.0.1:7687")
-NEO4J_AUTH = (os.environ.get("NEO4J_USER", "neo4j"), os.environ.get("NEO4J_PASSWORD", "kgpassword"))
-NEO4J_DATABASE = os.environ.get("NEO4J_DATABASE", "neo4j")
+# The test server (never the NEO4J_* variables: those are the CLI's, for real databases)
+NEO4J_URI = os.environ.get("KG_TEST_NEO4J_URI", "bolt://127.0.0.1:17687")
+NEO4J_AUTH = (os.environ.get("KG_TEST_NEO4J_USER", "neo4j"), os.environ.get("KG_TEST_NEO4J_PASSWORD", "kgpassword"))
+NEO4J_DATABASE = os.environ.get("KG_TEST_NEO4J_DATABASE", "neo4j")
 REPO = Path(__file__).resolve().parents[1]
-CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpora"
+MARKER = "KgTestServer"  # label of the node scripts/test writes into the server it started
 
 _PARAM = re.compile(r"^//\s*:param\s+([A-Za-z_][A-Za-z0-9_]*)\s*=>\s*(.+?)\s*$", re.M)
 
 
 def require_server(reason: str) -> None:
     """Skip with `reason`, or fail when ``KG_REQUIRE_NEO4J=1``."""
-    if os.environ.get("KG_REQUIRE_NEO4J") == "1":
-        pytest.fail(f"KG_REQUIRE_NEO4J=1 but {reason}", pytrace=False)
-    pytest.skip(reason)
+    skip_or_fail("KG_REQUIRE_NEO4J", reason)
+
+
+def cli_env(**extra: str) -> dict[str, str]:
+    """The environment for a ``kg`` subprocess: the test server's credentials in the CLI's
+    ``NEO4J_*`` variables (whatever the user's shell set them to), colours off."""
+    return {**os.environ, "NEO4J_URI": NEO4J_URI, "NEO4J_USER": NEO4J_AUTH[0], "NEO4J_PASSWORD": NEO4J_AUTH[1],
+            "NEO4J_DATABASE": NEO4J_DATABASE, "NO_COLOR": "1", **extra}
+
+
+def mark_test_server(driver, database: str = NEO4J_DATABASE) -> None:
+    """Write the marker node that lets the fixtures wipe this server's database. Only for
+    a server made for the tests (scripts/test, :class:`Neo4jInstance`)."""
+    driver.execute_query(f"MERGE (:{MARKER} {{created_by: 'kg tests'}})", database_=database)
+
+
+def _check_marker(driver) -> None:
+    """Fail unless the database carries the marker: never wipe a database we did not make."""
+    found = driver.execute_query(f"MATCH (m:{MARKER}) RETURN count(m) AS n", database_=NEO4J_DATABASE).records[0]["n"]
+    if not found:
+        pytest.fail(f"refusing to wipe database '{NEO4J_DATABASE}' at {NEO4J_URI}: it has no (:{MARKER}) marker "
+                    "node, so it is not a server that scripts/test started for the tests. Point KG_TEST_NEO4J_URI "
+                    "at a test server (scripts/test starts one on bolt://127.0.0.1:17687).", pytrace=False)
 
 
 def _connect():
@@ -98,10 +130,11 @@ def neo4j_driver():
 
 
 def clear_database(driver) -> None:
-    """Delete every node and relationship, in batches (the test server only)."""
+    """Delete every node and relationship but the marker, in batches (the test server only)."""
+    _check_marker(driver)
     while True:
         records = driver.execute_query(
-            "MATCH (n) WITH n LIMIT 10000 DETACH DELETE n RETURN count(*) AS deleted",
+            f"MATCH (n) WHERE NOT n:{MARKER} WITH n LIMIT 10000 DETACH DELETE n RETURN count(*) AS deleted",
             database_=NEO4J_DATABASE,
         ).records
         if records[0]["deleted"] == 0:
@@ -126,7 +159,7 @@ def _key(labels: list[str], props: dict[str, Any]) -> str:
 def dump(driver) -> dict[str, Any]:
     """Everything in the database: nodes by key, relationships as sorted tuples."""
     nodes = {}
-    for r in query(driver, "MATCH (n) RETURN labels(n) AS labels, properties(n) AS props"):
+    for r in query(driver, f"MATCH (n) WHERE NOT n:{MARKER} RETURN labels(n) AS labels, properties(n) AS props"):
         key = _key(r["labels"], r["props"])
         assert key not in nodes, f"two nodes with key {key!r}"
         nodes[key] = (tuple(sorted(r["labels"])), r["props"])
@@ -199,7 +232,7 @@ def kg_command() -> list[str]:
 def db_totals(driver) -> dict[str, int]:
     """Counts of the whole database: nodes, relationships, labels, properties (every
     key of every node and relationship) and PMIDs (sum of the sizes of all ``pmids``)."""
-    nodes = query(driver, "MATCH (n) RETURN count(n) AS nodes, sum(size(labels(n))) AS labels, "
+    nodes = query(driver, f"MATCH (n) WHERE NOT n:{MARKER} RETURN count(n) AS nodes, sum(size(labels(n))) AS labels, "
                           "sum(size(keys(n))) AS props, sum(size(coalesce(n.pmids, []))) AS pmids")[0]
     rels = query(driver, "MATCH ()-[r]->() RETURN count(r) AS rels, sum(size(keys(r))) AS props, "
                          "sum(size(coalesce(r.pmids, []))) AS pmids")[0]
@@ -221,6 +254,7 @@ def dump_totals(snapshot: dict[str, Any]) -> dict[str, int]:
 def drop_schema(driver) -> None:
     """Drop every constraint and index but the built-in token lookups (the next load
     creates them again, racing with any other load that starts at the same time)."""
+    _check_marker(driver)
     for r in query(driver, "SHOW CONSTRAINTS YIELD name"):
         query(driver, f"DROP CONSTRAINT `{r['name']}` IF EXISTS")
     for r in query(driver, "SHOW INDEXES YIELD name, type WHERE type <> 'LOOKUP'"):
@@ -237,24 +271,26 @@ class Neo4jInstance:
     """A Neo4j server of its own (``scripts/neo4j`` with a temporary ``KG_NEO4J_HOME``
     and other ports), for tests that kill the server. Never the shared test server.
 
-    The jars are linked from ``<repo>/.neo4j/lib`` when that is installed (no second
-    140 MB copy); otherwise the script assembles them. Use as a context manager: the
+    The jars are linked from ``<repo>/.neo4j/lib`` or the test server's ``lib`` when one
+    is installed (no second 140 MB copy); otherwise the script assembles them. Use as a context manager: the
     server is stopped on the way out, whatever happened.
     """
 
     def __init__(self, home: Path, bolt_port: int, http_port: int, *, heap: str = "512m",
-                 pagecache: str = "256m") -> None:
+                 pagecache: str = "256m", mark: bool = True) -> None:
         self.home = Path(home)
+        self.mark = mark
         self.bolt_port = bolt_port
         self.http_port = http_port
         self.uri = f"bolt://127.0.0.1:{bolt_port}"
         self.script = REPO / "scripts" / "neo4j"
-        self.env = {**os.environ, "KG_NEO4J_HOME": str(self.home), "KG_NEO4J_BOLT_PORT": str(bolt_port),
+        self.env = {**cli_env(), "KG_NEO4J_HOME": str(self.home), "KG_NEO4J_BOLT_PORT": str(bolt_port),
                     "KG_NEO4J_HTTP_PORT": str(http_port), "KG_NEO4J_HEAP": heap, "KG_NEO4J_PAGECACHE": pagecache,
                     "NEO4J_PASSWORD": NEO4J_AUTH[1]}
         self.seconds: dict[str, list[float]] = {"start": []}
 
-    def _run(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    def run(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+        """``scripts/neo4j ARGS...`` on this server's home and ports."""
         return subprocess.run(["bash", str(self.script), *args], capture_output=True, text=True,
                               timeout=timeout, env=self.env)
 
@@ -263,15 +299,19 @@ class Neo4jInstance:
 
         if not self.script.exists():
             require_server(f"{self.script} is missing")
-        shared_lib = REPO / ".neo4j" / "lib"
         self.home.mkdir(parents=True, exist_ok=True)
-        if (shared_lib / ".kg-install-stamp").exists() and not (self.home / "lib").exists():
-            (self.home / "lib").symlink_to(shared_lib, target_is_directory=True)
+        test_home = Path(os.environ.get("KG_TEST_NEO4J_HOME") or REPO / ".neo4j-test")
+        for shared_lib in (REPO / ".neo4j" / "lib", test_home / "lib"):
+            if (shared_lib / ".kg-install-stamp").exists() and not (self.home / "lib").exists():
+                (self.home / "lib").symlink_to(shared_lib.resolve(), target_is_directory=True)
         t0 = time.monotonic()
-        proc = self._run("start", timeout=600)
+        proc = self.run("start", timeout=600)
         if proc.returncode != 0:
             pytest.fail(f"could not start a separate Neo4j in {self.home}: {proc.stderr[-3000:]}", pytrace=False)
         self.seconds["start"].append(time.monotonic() - t0)
+        if self.mark:
+            with self.driver() as driver:
+                mark_test_server(driver)
 
     def pid(self) -> int:
         return int((self.home / "run" / "neo4j.pid").read_text().strip())
@@ -283,7 +323,7 @@ class Neo4jInstance:
         return pid
 
     def stop(self) -> None:
-        self._run("stop", timeout=300)
+        self.run("stop", timeout=300)
 
     def driver(self):
         from neo4j import GraphDatabase
@@ -294,8 +334,9 @@ class Neo4jInstance:
     def __enter__(self) -> "Neo4jInstance":
         for port in (self.bolt_port, self.http_port):
             if port_open(port):
-                pytest.fail(f"port {port} is taken; the fault tests start their own Neo4j there "
-                            "(KG_TEST_FAULT_BOLT_PORT / KG_TEST_FAULT_HTTP_PORT)", pytrace=False)
+                pytest.fail(f"port {port} is taken; this test starts a Neo4j of its own there (ports: the "
+                            "KG_TEST_*_BOLT_PORT / KG_TEST_*_HTTP_PORT variables of tests/test_neo4j*.py)",
+                            pytrace=False)
         try:
             self.start()
         except BaseException:
@@ -305,3 +346,13 @@ class Neo4jInstance:
 
     def __exit__(self, *exc: Any) -> None:
         self.stop()
+
+
+if __name__ == "__main__":  # scripts/test: `python tests/neo4j_support.py mark`
+    from neo4j import GraphDatabase
+
+    if sys.argv[1:] != ["mark"]:
+        sys.exit("usage: python tests/neo4j_support.py mark  (marks the server at KG_TEST_NEO4J_URI as a test server)")
+    with GraphDatabase.driver(NEO4J_URI, auth=NEO4J_AUTH) as marked:
+        mark_test_server(marked)
+    print(f"marked {NEO4J_URI} (database {NEO4J_DATABASE}) as a test server")

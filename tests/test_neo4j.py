@@ -1,36 +1,39 @@
 """kg.neo4j against a real Neo4j 5 server (see tests/neo4j_support.py for the set-up).
 
-Run with a server: ``scripts/neo4j start`` then ``python -m pytest tests/test_neo4j.py``;
-``KG_REQUIRE_NEO4J=1`` turns "no server" from a skip into a failure.
+Run with the test server: ``scripts/test tests/test_neo4j.py`` (starts it, marks it as a
+test server, runs pytest); ``KG_REQUIRE_NEO4J=1`` turns "no server" from a skip into a
+failure. The graphs are built from tests/data (the seed, BioRED and BC5CDR excerpts).
 """
 
 from __future__ import annotations
 
 import os
-import shutil
+import re
 import socket
 import subprocess
 import sys
 from collections import Counter
-from pathlib import Path
 
 import networkx as nx
 import pytest
 from neo4j_support import (  # noqa: F401 - fixtures are used by name
-    CORPORA,
+    MARKER,
     NEO4J_AUTH,
     NEO4J_DATABASE,
     NEO4J_URI,
     REPO,
+    Neo4jInstance,
     clear_database,
+    cli_env,
     counts,
+    drop_schema,
     dump,
     empty_db,
     example_params,
     expected_dump,
+    kg_command,
     neo4j_driver,
     query,
-    require_server,
 )
 
 import kg
@@ -38,21 +41,17 @@ from kg.errors import Neo4jError
 from kg.neo4j import (CYPHER_DIR, LoadSummary, _query, cypher_name, load_graph, load_query, merge_entity,
                       merge_relationship, schema_statements)
 
+from conftest import DATA
+
 SEED = REPO / "seeds" / "PMID39937001.pubtator"
-BC5CDR_TRAIN = CORPORA / "bc5cdr" / "CDR_TrainingSet.PubTator.txt"
-BC5CDR_DEV = CORPORA / "bc5cdr" / "CDR_DevelopmentSet.PubTator.txt"
-BIORED = CORPORA / "biored"
+BC5CDR_TRAIN = DATA / "bc5cdr" / "CDR_TrainingSet.PubTator.txt"
+BC5CDR_DEV = DATA / "bc5cdr" / "CDR_DevelopmentSet.PubTator.txt"
+BIORED = DATA / "biored"
 EXAMPLES = sorted(CYPHER_DIR.glob("example_*.cypher"))
 
 
 def load(G, **kwargs) -> LoadSummary:
     return load_graph(G, uri=NEO4J_URI, auth=NEO4J_AUTH, database=NEO4J_DATABASE, **kwargs)
-
-
-def need(path: Path) -> Path:
-    if not path.exists():
-        pytest.skip(f"shared corpus {path} not present")
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -62,13 +61,9 @@ def seed_graph() -> nx.MultiDiGraph:
 
 @pytest.fixture(scope="module")
 def corpus_graph() -> nx.MultiDiGraph:
-    """Seeds + BioRED + BC5CDR Training: the graph the example queries run against."""
-    return kg.build([REPO / "seeds", need(BIORED), need(BC5CDR_TRAIN)]).graph
-
-
-def kg_command() -> list[str]:
-    exe = shutil.which("kg")
-    return [exe] if exe else [sys.executable, "-m", "cli"]
+    """Seeds + the BioRED and BC5CDR Training excerpts of tests/data: the graph the example
+    queries run against (its documents were chosen so that every example finds rows)."""
+    return kg.build([REPO / "seeds", BIORED, BC5CDR_TRAIN]).graph
 
 
 # -- without a server ----------------------------------------------------------------------
@@ -143,7 +138,7 @@ def test_kg_load_unreachable_exits_1_with_one_line(tmp_path):
     kg.write_graph(kg.build(SEED).graph, graph)
     uri = "bolt://127.0.0.1:1"
     proc = subprocess.run([*kg_command(), "load", str(graph), "--uri", uri], capture_output=True, text=True,
-                          timeout=120, env={**os.environ, "NO_COLOR": "1"})
+                          timeout=120, env=cli_env())
     assert proc.returncode == 1, proc
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and uri in lines[0] and "Traceback" not in proc.stderr, proc.stderr
@@ -210,7 +205,7 @@ def _semantic(snapshot):
 
 @pytest.mark.neo4j
 def test_training_then_development_equals_both_at_once(empty_db):
-    train, dev = need(BC5CDR_TRAIN), need(BC5CDR_DEV)
+    train, dev = BC5CDR_TRAIN, BC5CDR_DEV
     load(kg.build(train).graph)
     second = load(kg.build(dev).graph)
     assert second.nodes_updated > 0 and second.relationships_created > 0  # the corpora share entities
@@ -289,9 +284,8 @@ def test_unknown_database(neo4j_driver, seed_graph):
 def test_kg_load_unknown_database_exits_1(neo4j_driver, tmp_path):
     graph = tmp_path / "g.json"
     kg.write_graph(kg.build(SEED).graph, graph)
-    env = {**os.environ, "NEO4J_PASSWORD": NEO4J_AUTH[1], "NEO4J_USER": NEO4J_AUTH[0], "NO_COLOR": "1"}
     proc = subprocess.run([*kg_command(), "load", str(graph), "--uri", NEO4J_URI, "--database", "nosuchdatabase"],
-                          capture_output=True, text=True, timeout=120, env=env)
+                          capture_output=True, text=True, timeout=120, env=cli_env())
     assert proc.returncode == 1, proc
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and NEO4J_URI in lines[0] and "nosuchdatabase" in lines[0], proc.stderr
@@ -299,11 +293,9 @@ def test_kg_load_unknown_database_exits_1(neo4j_driver, tmp_path):
 
 @pytest.mark.neo4j
 def test_cli_build_with_neo4j(empty_db, tmp_path, seed_graph):
-    env = {**os.environ, "NEO4J_PASSWORD": NEO4J_AUTH[1], "NEO4J_USER": NEO4J_AUTH[0],
-           "NEO4J_DATABASE": NEO4J_DATABASE, "NO_COLOR": "1"}
     out = tmp_path / "graph.json"
     proc = subprocess.run([*kg_command(), "build", str(REPO / "seeds"), "-o", str(out), "--neo4j", NEO4J_URI],
-                          capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
+                          capture_output=True, text=True, timeout=300, env=cli_env(), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "created" in proc.stdout and "rows/s" in proc.stdout
     rows = query(empty_db, "MATCH (d:Disease {id:'MESH:D008180'})-[r]-(g:Gene {id:'NCBIGene:9970'}) RETURN r.pmids AS p")
@@ -322,7 +314,7 @@ def examples_db(neo4j_driver, corpus_graph):
     state = {}
 
     def ensure():
-        now = query(neo4j_driver, "MATCH (n) RETURN count(n) AS n")[0]["n"], \
+        now = query(neo4j_driver, f"MATCH (n) WHERE NOT n:{MARKER} RETURN count(n) AS n")[0]["n"], \
             query(neo4j_driver, "MATCH ()-[r]->() RETURN count(r) AS r")[0]["r"]
         if now != size or not state:
             clear_database(neo4j_driver)
@@ -389,8 +381,13 @@ def _check_neighbourhood(rows, G, params):
 
 
 def _check_name_search(rows, G, params):
-    assert rows[0]["id"] == "MESH:D008180" and rows[0]["type"] == "Disease"
-    assert {r["id"] for r in rows} >= {"MESH:D008180", "MESH:D008181"}
+    # Every entity with the word in its name or a synonym (Lucene's standard analyzer:
+    # case-folded word tokens), best score first; which one is first is Lucene's BM25.
+    word = params["query"].lower()
+    hits = {n for n, a in G.nodes(data=True)
+            if any(word in re.findall(r"\w+", form.lower()) for form in [a["name"], *a["synonyms"]])}
+    assert {r["id"] for r in rows} == hits >= {"MESH:D008180", "MESH:D008181"}
+    assert [r["score"] for r in rows] == sorted((r["score"] for r in rows), reverse=True)
 
 
 def _check_counts(rows, G, params):
@@ -447,45 +444,41 @@ def test_full_text_index_covers_synonyms(examples_db):
 
 # -- the bulk path: neo4j-admin import of the exported CSV ------------------------------------
 
-BULK_BOLT = int(os.environ.get("KG_TEST_BULK_BOLT_PORT", "7688"))
-BULK_HTTP = int(os.environ.get("KG_TEST_BULK_HTTP_PORT", "7475"))
+BULK_BOLT = int(os.environ.get("KG_TEST_BULK_BOLT_PORT", "17689"))
+BULK_HTTP = int(os.environ.get("KG_TEST_BULK_HTTP_PORT", "17476"))
 
 
-def _port_open(port: int) -> bool:
-    with socket.socket() as s:
-        s.settimeout(1)
-        return s.connect_ex(("127.0.0.1", port)) == 0
+def schema(driver) -> dict[str, list[tuple]]:
+    """Constraints and indexes as SHOW gives them (names, kinds, labels, properties)."""
+    return {
+        "constraints": sorted(tuple(map(str, r.values())) for r in query(
+            driver, "SHOW CONSTRAINTS YIELD name, type, entityType, labelsOrTypes, properties")),
+        "indexes": sorted(tuple(map(str, r.values())) for r in query(
+            driver, "SHOW INDEXES YIELD name, type, entityType, labelsOrTypes, properties, state")),
+    }
 
 
+@pytest.mark.slow  # a second server, stopped and started again by the import
 @pytest.mark.neo4j
 def test_bulk_import_equals_driver_load(empty_db, corpus_graph, tmp_path_factory):
-    script = REPO / "scripts" / "neo4j"
-    if not script.exists():
-        require_server(f"{script} is missing")
-    for port in (BULK_BOLT, BULK_HTTP):
-        if _port_open(port):
-            pytest.fail(f"port {port} is taken; the bulk test starts its own Neo4j there "
-                        "(KG_TEST_BULK_BOLT_PORT / KG_TEST_BULK_HTTP_PORT)")
+    """`kg export --format neo4j-csv` + `scripts/neo4j import` gives the driver load's
+    database: the same nodes, relationships, constraints and indexes (online), and every
+    example query gives its checked rows."""
     tmp = tmp_path_factory.mktemp("bulk")
     graph, csv_dir = tmp / "graph.json", tmp / "csv"
     kg.write_graph(corpus_graph, graph)
     proc = subprocess.run([*kg_command(), "export", str(graph), "--format", "neo4j-csv", "-o", str(csv_dir)],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
-    env = {**os.environ, "KG_NEO4J_HOME": str(tmp / "home"), "KG_NEO4J_BOLT_PORT": str(BULK_BOLT),
-           "KG_NEO4J_HTTP_PORT": str(BULK_HTTP), "KG_NEO4J_HEAP": os.environ.get("KG_TEST_BULK_HEAP", "512m"),
-           "NEO4J_PASSWORD": NEO4J_AUTH[1]}
-    try:
+    heap = os.environ.get("KG_TEST_BULK_HEAP", "512m")
+    with Neo4jInstance(tmp / "home", BULK_BOLT, BULK_HTTP, heap=heap) as server, server.driver() as bulk:
         # no --array-delimiter: the script's default must match kg's export
-        proc = subprocess.run(["bash", str(script), "import", str(csv_dir)],
-                              capture_output=True, text=True, timeout=900, env=env)
+        proc = server.run("import", str(csv_dir), timeout=900)
         assert proc.returncode == 0, proc.stderr[-3000:]
-        from neo4j import GraphDatabase
-
-        with GraphDatabase.driver(f"bolt://127.0.0.1:{BULK_BOLT}", auth=NEO4J_AUTH) as bulk:
-            imported = dump(bulk)
-    finally:
-        subprocess.run(["bash", str(script), "stop"], capture_output=True, text=True, timeout=300, env=env)
+        imported, imported_schema = dump(bulk), schema(bulk)
+        examples = {path.stem: query(bulk, path.read_text(encoding="utf-8"),
+                                     **example_params(bulk, path.read_text(encoding="utf-8"))) for path in EXAMPLES}
+    drop_schema(empty_db)  # the loader makes it again from today's cypher/schema.cypher
     load(corpus_graph)
     loaded = dump(empty_db)
     assert imported["nodes"].keys() == loaded["nodes"].keys()
@@ -497,3 +490,43 @@ def test_bulk_import_equals_driver_load(empty_db, corpus_graph, tmp_path_factory
                      if imported["nodes"][k][0] != loaded["nodes"][k][0])
     assert not labels, ("labels differ (imported, loaded): " + str(labels.most_common(3)) +
                         "; neo4j-admin splits :LABEL on the --array-delimiter too")
+    loaded_schema = schema(empty_db)
+    for kind in ("constraints", "indexes"):
+        assert set(imported_schema[kind]) == set(loaded_schema[kind]), (
+            kind, set(imported_schema[kind]) ^ set(loaded_schema[kind]))
+    assert {"entity_id", "article_pmid"} <= {c[0] for c in imported_schema["constraints"]}
+    assert all(i[-1] == "ONLINE" for i in imported_schema["indexes"]), imported_schema["indexes"]
+    assert "entity_names" in {i[0] for i in imported_schema["indexes"]}
+    for name, rows in examples.items():  # the same checks as test_example_query
+        assert rows, f"{name} returned nothing on the imported database"
+        CHECKS[name](rows, corpus_graph, example_params(empty_db, (CYPHER_DIR / f"{name}.cypher").read_text()))
+
+
+# -- a real database is never wiped --------------------------------------------------------------
+
+SENTINEL_BOLT = int(os.environ.get("KG_TEST_SENTINEL_BOLT_PORT", "17688"))
+SENTINEL_HTTP = int(os.environ.get("KG_TEST_SENTINEL_HTTP_PORT", "17475"))
+
+
+@pytest.mark.slow
+@pytest.mark.neo4j
+def test_a_database_without_the_marker_survives_the_tests(neo4j_driver, tmp_path):
+    """A server that scripts/test did not start (no (:KgTestServer) node) holding a
+    sentinel node and a constraint: the Neo4j test modules pointed at it by mistake fail
+    with the reason and change nothing."""
+    with Neo4jInstance(tmp_path / "home", SENTINEL_BOLT, SENTINEL_HTTP, mark=False) as server, \
+            server.driver() as driver:
+        query(driver, "CREATE CONSTRAINT sentinel_id IF NOT EXISTS FOR (s:Sentinel) REQUIRE s.id IS UNIQUE")
+        query(driver, "CREATE (:Sentinel {id: 'my data'})-[:KEEP]->(:Sentinel {id: 'more of it'})")
+        before = dump(driver), schema(driver)
+        with pytest.raises(pytest.fail.Exception, match="refusing to wipe .* no \\(:KgTestServer\\) marker"):
+            clear_database(driver)
+        proc = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "neo4j and not slow",
+             str(REPO / "tests" / "test_neo4j.py"), str(REPO / "tests" / "test_neo4j_faults.py")],
+            capture_output=True, text=True, timeout=900, cwd=REPO,
+            env={**os.environ, "KG_TEST_NEO4J_URI": server.uri, "KG_REQUIRE_NEO4J": "1"})
+        assert proc.returncode == 1, proc.stdout[-3000:]
+        assert "refusing to wipe database 'neo4j' at " + server.uri in proc.stdout, proc.stdout[-3000:]
+        assert (dump(driver), schema(driver)) == before
+        assert query(driver, f"MATCH (m:{MARKER}) RETURN count(m) AS n") == [{"n": 0}]

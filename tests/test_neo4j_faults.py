@@ -1,11 +1,12 @@
 """The Neo4j loader under faults: reloads, overlapping corpora, a killed loader, a killed
 server, concurrent loads, hostile data and servers that are too old.
 
-Against real servers, like tests/test_neo4j.py (see tests/neo4j_support.py): the shared
-test server at ``NEO4J_URI`` (wiped by these tests) and, for the test that kills the
+Against real servers, like tests/test_neo4j.py (see tests/neo4j_support.py): the test
+server at ``KG_TEST_NEO4J_URI`` (wiped by these tests) and, for the test that kills the
 server, a second Neo4j of its own (``scripts/neo4j`` with a temporary
 ``KG_NEO4J_HOME`` on ports ``KG_TEST_FAULT_BOLT_PORT`` / ``KG_TEST_FAULT_HTTP_PORT``,
-default 7690 / 7477), stopped whatever happens. Without a server these tests skip,
+default 17690 / 17477), stopped whatever happens. The tests on BioRED and the other big
+corpora (``KG_CORPORA``) are slow; the rest run on small graphs. Without a server these tests skip,
 unless ``KG_REQUIRE_NEO4J=1``. What each test does and the figures it reached are in
 docs/reliability.md.
 """
@@ -21,12 +22,13 @@ from pathlib import Path
 import networkx as nx
 import pytest
 from neo4j_support import (  # noqa: F401 - fixtures are used by name
-    CORPORA,
+    MARKER,
     NEO4J_AUTH,
     NEO4J_DATABASE,
     NEO4J_URI,
     Neo4jInstance,
     clear_database,
+    cli_env,
     db_totals,
     drop_schema,
     dump,
@@ -45,28 +47,15 @@ from kg.neo4j import (MIN_SERVER_VERSION, _tx_entities, _tx_relationships, check
                       parse_server_version)
 from kg.normalize import safe_name
 
-BIORED_TRAIN = CORPORA / "biored" / "Train.PubTator"
-BIORED_DEV = CORPORA / "biored" / "Dev.PubTator"
-BIG_CORPORA = [CORPORA / "biored", CORPORA / "bc5cdr", CORPORA / "tmvar", CORPORA / "ncbi_disease"]
-FAULT_BOLT = int(os.environ.get("KG_TEST_FAULT_BOLT_PORT", "7690"))
-FAULT_HTTP = int(os.environ.get("KG_TEST_FAULT_HTTP_PORT", "7477"))
+from conftest import DATA
+
+FAULT_BOLT = int(os.environ.get("KG_TEST_FAULT_BOLT_PORT", "17690"))
+FAULT_HTTP = int(os.environ.get("KG_TEST_FAULT_HTTP_PORT", "17477"))
 KILL_BATCH = 500  # rows per transaction in the interrupted loads: many commits to land between
 
 
 def load(G, **kwargs):
     return load_graph(G, uri=NEO4J_URI, auth=NEO4J_AUTH, database=NEO4J_DATABASE, **kwargs)
-
-
-def need(*paths: Path) -> list[Path]:
-    for path in paths:
-        if not path.exists():
-            pytest.skip(f"shared corpus {path} not present")
-    return list(paths)
-
-
-def cli_env() -> dict[str, str]:
-    return {**os.environ, "NEO4J_USER": NEO4J_AUTH[0], "NEO4J_PASSWORD": NEO4J_AUTH[1],
-            "NEO4J_DATABASE": NEO4J_DATABASE, "NO_COLOR": "1"}
 
 
 def kg_load(graph: Path, uri: str, *extra: str) -> list[str]:
@@ -77,9 +66,9 @@ def kg_load(graph: Path, uri: str, *extra: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def biored_graphs(tmp_path_factory) -> dict[str, tuple[nx.MultiDiGraph, Path]]:
+def biored_graphs(tmp_path_factory, corpora) -> dict[str, tuple[nx.MultiDiGraph, Path]]:
     """BioRED Train, Dev and Train+Dev (overlapping corpora), built and saved."""
-    train, dev = need(BIORED_TRAIN, BIORED_DEV)
+    train, dev = corpora / "biored" / "Train.PubTator", corpora / "biored" / "Dev.PubTator"
     folder = tmp_path_factory.mktemp("biored")
     graphs = {}
     for name, paths in (("train", [train]), ("dev", [dev]), ("train+dev", [train, dev])):
@@ -90,9 +79,9 @@ def biored_graphs(tmp_path_factory) -> dict[str, tuple[nx.MultiDiGraph, Path]]:
 
 
 @pytest.fixture(scope="module")
-def big_graph(tmp_path_factory) -> tuple[nx.MultiDiGraph, Path]:
+def big_graph(tmp_path_factory, corpora) -> tuple[nx.MultiDiGraph, Path]:
     """BioRED + BC5CDR + tmVar + NCBI-disease: ~38,000 rows, tens of seconds to load."""
-    G = kg.build(need(*BIG_CORPORA)).graph
+    G = kg.build([corpora / name for name in ("biored", "bc5cdr", "tmvar", "ncbi_disease")]).graph
     path = tmp_path_factory.mktemp("big") / "graph.json"
     kg.write_graph(G, path)
     return G, path
@@ -537,7 +526,7 @@ def _dump_without_sentinels(driver) -> dict:
         try:
             tx.run("MATCH (s:Sentinel) DETACH DELETE s").consume()
             nodes = {}
-            for r in tx.run("MATCH (n) RETURN labels(n) AS labels, properties(n) AS props"):
+            for r in tx.run(f"MATCH (n) WHERE NOT n:{MARKER} RETURN labels(n) AS labels, properties(n) AS props"):
                 key = ("Article:" + r["props"]["pmid"]) if "Article" in r["labels"] else r["props"]["id"]
                 assert key not in nodes
                 nodes[key] = (tuple(sorted(r["labels"])), r["props"])
@@ -620,10 +609,10 @@ def test_old_server_met_at_the_handshake(monkeypatch, agent, bolt, refused):
 
 
 @pytest.mark.neo4j
-def test_version_check_runs_before_anything_is_written(empty_db, monkeypatch, biored_graphs):
+def test_version_check_runs_before_anything_is_written(empty_db, monkeypatch):
     """The real server is asked its version; reported as Neo4j 4.4, the load stops with
     one line and the database is untouched."""
-    G, _ = biored_graphs["dev"]
+    G = kg.build(DATA / "biored" / "Dev.PubTator").graph
     summary = load(_entity_graph(["1"]))
     assert summary.server.startswith("Neo4j ") and summary.server in str(summary)
     assert parse_server_version(summary.server.split()[1]) >= MIN_SERVER_VERSION
@@ -636,5 +625,5 @@ def test_version_check_runs_before_anything_is_written(empty_db, monkeypatch, bi
         load(G)
     message = str(info.value)
     assert NEO4J_URI in message and "Neo4j 4.4.30" in message and "\n" not in message
-    assert query(empty_db, "MATCH (n) RETURN count(n) AS c") == [{"c": 0}]
+    assert query(empty_db, f"MATCH (n) WHERE NOT n:{MARKER} RETURN count(n) AS c") == [{"c": 0}]
     assert query(empty_db, "SHOW CONSTRAINTS YIELD name RETURN count(*) AS c") == [{"c": 0}]

@@ -735,7 +735,7 @@ def _download(url: str, dest: Path, progress: FetchProgress | None, retries: int
     last: BaseException | None = None
     for _ in range(retries + 1):
         have = part.stat().st_size if part.exists() else 0
-        headers = {"User-Agent": "kg (https://github.com/; vocabulary download)"}
+        headers = {"User-Agent": "kg-vocab-fetch/1 (python urllib)"}
         if have:
             headers["Range"] = f"bytes={have}-"
         try:

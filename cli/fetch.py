@@ -45,6 +45,8 @@ def fetch(
     pmc = _pmcids(pmcids or [])
     if not (ids or pmc or (query and query.strip())):
         raise typer.BadParameter("give PMIDs, --pmids FILE, --pmcids or --query", param_hint="PMID...")
+    if not base_url.startswith(("http://", "https://")):
+        raise typer.BadParameter("give an http:// or https:// URL", param_hint="--base-url")
     if fmt is Format.pubtator and (pmc or full_text):
         raise typer.BadParameter("full texts (--pmcids, --full-text) come only as biocjson", param_hint="--format")
     progress = _Bar()

@@ -276,6 +276,8 @@ class PubTator3Client:
                  seed: int | None = None) -> None:
         import requests
 
+        if not base_url.startswith(("http://", "https://")):
+            raise ValueError(f"the API's base URL must start with http:// or https://, not {base_url!r}")
         self.base_url = base_url.rstrip("/")
         self.limiter = RateLimiter(rate)
         self.timeout = timeout
@@ -696,11 +698,11 @@ def fetch(
         raise ValueError(f"batch size must be 1..{POST_MAX}, not {batch_size}")
     if max_results is not None and max_results < 1:
         raise ValueError(f"max must be at least 1, not {max_results}")
+    client = PubTator3Client(base_url, rate=rate, timeout=timeout, retry=retry, session=session)  # checks them
     if max_results is not None:
         pmid_list = pmid_list[:max_results]
         pmcid_list = pmcid_list[:max_results - len(pmid_list)]
     folder = _Folder(Path(out_dir), fmt, full_text)
-    client = PubTator3Client(base_url, rate=rate, timeout=timeout, retry=retry, session=session)
     report = FetchReport(str(out_dir), fmt.value, duplicates=dup_pmids + dup_pmcids)
     try:
         if query and (max_results is None or len(pmid_list) + len(pmcid_list) < max_results):
@@ -787,6 +789,8 @@ def _search(client: PubTator3Client, folder: _Folder, query: str, want: int | No
         page += 1
         if progress:
             progress("search", min(len(found), target), target)
+    if progress:
+        progress("search", target, target)  # done, whether by pages or cite/tsv, repeats or not
     folder.searches[key] = {"count": count, "pmids": list(found), "complete": want is None or fresh < want}
     folder.save_manifest()
     return _take(found, exclude, want), count, dups

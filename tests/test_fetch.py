@@ -640,13 +640,15 @@ def test_cli_server_that_never_answers(tmp_path):
     (["--pmcids", "PMC1", "--format", "pubtator"], "only as biocjson"),
     (["1", "--full-text", "--format", "pubtator"], "only as biocjson"),
     (["--pmids", "{missing}"], "cannot read the id list"),
+    (["1", "--base-url", "127.0.0.1:8000"], "http:// or https://"),
     (["1", "--format", "xml"], "xml"),
 ])
 def test_cli_bad_input_is_a_usage_error(tmp_path, args, message):
     (tmp_path / "empty.txt").write_text("")
     (tmp_path / "bad.txt").write_text("123\nabc\n")
     args = [a.format(empty=tmp_path / "empty.txt", bad=tmp_path / "bad.txt", missing=tmp_path / "no.txt") for a in args]
-    res = runner.invoke(app, ["fetch", *args, "-o", str(tmp_path / "c"), "--base-url", "http://127.0.0.1:9"])
+    base = [] if "--base-url" in args else ["--base-url", "http://127.0.0.1:9"]
+    res = runner.invoke(app, ["fetch", *args, "-o", str(tmp_path / "c"), *base])
     assert res.exit_code == 2, res.output
     assert message in " ".join(res.output.replace("│", " ").split()), res.output
     assert not (tmp_path / "c").exists()

@@ -605,6 +605,16 @@ def _read_terms(vocab: str | os.PathLike, wanted: set[str], report: NamesReport,
     return terms
 
 
+def _bare_id(node: str, name: Any) -> bool:
+    """PubTator3 "names" species and cell lines by their number (``9606``, ``0062``):
+    no name, so a vocabulary or the built-in table may replace it.
+
+    >>> _bare_id("NCBITaxon:9606", "9606"), _bare_id("CVCL_0062", "0062"), _bare_id("MESH:D1", "Lupus")
+    (True, True, False)
+    """
+    return name in (node, node.partition(":")[2], node.removeprefix("CVCL_"))
+
+
 def apply_names(G: nx.MultiDiGraph, vocab: str | os.PathLike | None = None, *, builtin: bool = True,
                 progress: Callable[[str], None] | None = None) -> NamesReport:
     """Name the nodes of `G` in place from the vocabularies; return what was done.
@@ -615,7 +625,8 @@ def apply_names(G: nx.MultiDiGraph, vocab: str | os.PathLike | None = None, *, b
     ``full_name``. A node named by PubTator3 (``name_source == "pubtator3"``) keeps its
     name. Taxa no vocabulary file names take the built-in table's name. Other nodes keep
     their mention-derived name (``name_source = "mentions"``). Mention forms stay in
-    ``synonyms``. Naming twice gives the same graph.
+    ``synonyms``. Naming twice gives the same graph. (PubTator3 names species and cell
+    lines by their bare number, ``9606``: that is not kept against a better name.)
 
     Parameters
     ----------
@@ -670,13 +681,13 @@ def apply_names(G: nx.MultiDiGraph, vocab: str | os.PathLike | None = None, *, b
             if extra:
                 old = list(a.get("xrefs") or ())
                 a["xrefs"] = old + [x for x in dict.fromkeys(extra) if x not in old]
-        if source == "pubtator3":
+        if source == "pubtator3" and not _bare_id(str(node), before):
             pass
         elif term is not None:
             a["name"], source = term.name, "vocabulary"
         elif node in species and source != "vocabulary":
             a["name"], source = species[node], "builtin"
-        elif source not in ("vocabulary", "builtin") and "name" in a:
+        elif source not in ("vocabulary", "builtin", "pubtator3") and "name" in a:
             source = "mentions"
         if source:
             a["name_source"] = source

@@ -26,6 +26,7 @@ from typer.testing import CliRunner
 
 import kg
 from cli.main import app
+from conftest import require_corpora
 from kg.errors import ParseError
 from kg.neo4j import load_graph
 from kg.vocab import (NamesReport, VocabError, apply_names, builtin_species, fetch_vocab, read_vocab,
@@ -139,6 +140,18 @@ def test_pubtator3_names_win_and_xrefs_merge(seed):
     assert g["xrefs"] == ["HGNC:7969", "UniProtKB:Q14994", "OMIM:603881", "Ensembl:ENSG00000143257"]
     hmdb = seed.nodes["HMDB:HMDB01397"]  # named through its cross-reference
     assert (hmdb["name"], hmdb["name_source"], hmdb["xrefs"]) == ("GMP", "vocabulary", ["CHEBI:17345"])
+
+
+def test_pubtator3_bare_numbers_are_no_names():
+    """PubTator3's BioC exports give species and cell lines their number as `name`."""
+    path = require_corpora("bioc", "pubtator3_api_netmedex", "22439397_abstract_240916.json")
+    G = kg.build(path, vocab=VOCAB).graph
+    assert (G.nodes["NCBITaxon:9606"]["name"], G.nodes["NCBITaxon:9606"]["name_source"]) == ("Homo sapiens", "vocabulary")
+    assert (G.nodes["CVCL_0062"]["name"], G.nodes["CVCL_0062"]["name_source"]) == ("MDA-MB-231", "vocabulary")
+    assert (G.nodes["CVCL_0031"]["name"], G.nodes["CVCL_0031"]["name_source"]) == ("MCF-7", "vocabulary")
+    genes = [a for n, a in G.nodes(data=True) if a["type"] == "Gene"]
+    assert genes and all(a["name_source"] == "pubtator3" for a in genes)  # real names stay
+    assert kg.build(path).graph.nodes["NCBITaxon:9606"]["name"] == "Homo sapiens"  # the built-in table
 
 
 def test_xml_and_ascii_mesh_agree(seed):

@@ -434,7 +434,10 @@ def _returned_ids(body: bytes, fmt: Format, kind: str) -> set[str]:
     try:
         data = json.loads(body)
     except ValueError as err:
-        raise _BadBody(f"biocjson answer is not complete JSON ({err})") from None
+        try:  # the older API wrote one document a line
+            data = [json.loads(line) for line in body.splitlines() if line.strip()]
+        except ValueError:
+            raise _BadBody(f"biocjson answer is not complete JSON ({err})") from None
     found: set[str] = set()
     for doc in _bioc_documents(data):
         uid = str(doc.get("_id") or "")
@@ -508,7 +511,7 @@ class _Folder:
             had = f"{fmt}{' full texts' if full_text else ''}"
             raise InputError(f"{self.path} holds {had} from an earlier kg fetch; fetch "
                              f"{self.fmt.value}{' full texts' if self.full_text else ''} into another folder")
-        self.batches = [b for b in batches if (self.path / b.file).exists()]
+        self.batches = [b for b in batches if not b.file or (self.path / b.file).exists()]
         self.searches = searches
 
     def done(self, kind: str) -> set[str]:
@@ -521,6 +524,11 @@ class _Folder:
         name = f"{kind}-{max(numbers, default=0) + 1:05d}.{ext}"
         wanted = set(ids)
         batch = _Batch(name, kind, list(ids), [i for i in ids if i not in returned], sorted(returned - wanted))
+        if not returned:  # no document in the answer: nothing for kg build to read, only the ids to record
+            batch.file = ""
+            self.batches.append(batch)
+            self.save_manifest()
+            return batch
         part = self.path / f".{name}.part"
         try:
             _write(part, body)
@@ -825,7 +833,8 @@ def _export(client: PubTator3Client, folder: _Folder, report: FetchReport, work:
             batch = todo[start:start + size]
             body, returned = client.export(kind, batch, fmt, full_text)
             saved = folder.save_batch(kind, batch, body, returned)
-            report.files_written.append(saved.file)
+            if saved.file:
+                report.files_written.append(saved.file)
             done += len(batch)
             if progress:
                 progress("export", done, total)
@@ -840,7 +849,7 @@ def _account(folder: _Folder, report: FetchReport, kept_before: set[str]) -> Non
         answered.update(b.ids)
         absent.update(dict.fromkeys(b.absent, NOT_RETURNED))
         extra.update(b.extra)
-        if b.file in kept_before:
+        if b.file and b.file in kept_before:
             report.files_kept.append(b.file)
     report.saved = [i for i in report.requested if i in answered and i not in absent]
     report.absent = {i: absent[i] for i in report.requested if i in absent}

@@ -276,6 +276,28 @@ def test_older_bare_document_answer(tmp_path):
     same_graph(build(tmp_path / "c").graph, build(OLD_SHAPE).graph)
 
 
+def test_older_answer_of_one_document_a_line(tmp_path):
+    docs = bioc_documents(BIOC_FILES)
+    server = FakeAPI()
+    server.faults.append(lambda h, path: server.send(h, 200, b"".join(json.dumps(d).encode() + b"\n"
+                                                                      for d in docs.values())) or True)
+    try:
+        report = fetch(server, tmp_path / "c", pmids=list(docs))
+    finally:
+        server.close()
+    assert report.saved == list(docs) and report.retries == 0
+    same_graph(build(tmp_path / "c").graph, build(BIOC_FILES).graph)
+
+
+def test_an_answer_without_documents_writes_no_file(api, tmp_path):
+    report = fetch(api, tmp_path / "c", pmids=["1", "2"])
+    assert report.absent == {"1": NOT_RETURNED, "2": NOT_RETURNED} and report.files_written == []
+    assert [p.name for p in (tmp_path / "c").iterdir()] == [MANIFEST]  # kg build has nothing to skip
+    api.log.clear()
+    again = fetch(api, tmp_path / "c", pmids=["1", "2"])
+    assert api.log == [] and again.absent == report.absent
+
+
 def test_pmcids_give_full_texts(api, tmp_path):
     report = fetch(api, tmp_path / "c", pmcids=["pmc3446384", "PMC1"])
     assert report.requested == ["PMC3446384", "PMC1"] and report.saved == ["PMC3446384"]

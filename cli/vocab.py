@@ -18,7 +18,7 @@ import kg
 from kg.errors import KgError
 from kg.vocab import NamesReport, VocabKind, apply_names, fetch_vocab
 
-__all__ = ["register", "names_summary"]
+__all__ = ["register"]
 
 vocab_app = typer.Typer(no_args_is_help=True, help="Vocabulary files that name entities (NCBI, MeSH, Cellosaurus, ChEBI).")
 
@@ -91,7 +91,7 @@ def fetch(
         typer.echo(f"{path} ({path.stat().st_size:,} bytes)")
 
 
-def names_summary(report: NamesReport, report_path: Optional[Path] = None) -> str:
+def _summary(report: NamesReport, report_path: Optional[Path] = None) -> str:
     """The report as text (and written as JSON to `report_path`)."""
     if report_path is not None:
         report_path.parent.mkdir(parents=True, exist_ok=True)
@@ -114,7 +114,7 @@ def names(
         kg.write_graph(G, output)
     except KgError as err:
         raise _fail(err) from None
-    typer.echo(names_summary(rep, report))
+    typer.echo(_summary(rep, report))
     typer.echo(f"graph: {G.number_of_nodes():,} nodes -> {output}")
 
 

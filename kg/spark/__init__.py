@@ -1,0 +1,35 @@
+"""The Spark engine: ``kg build --engine spark``, the same rules as the in-memory engine at any scale.
+
+kg's own readers, :class:`~kg.builder.GraphBuilder` and merge/finish functions run inside
+Spark tasks on chunks of the input (:mod:`kg.spark.chunks`); Spark only moves, groups
+and stores their records, so the output is the in-memory engine's row for row (the
+tests compare them). See :func:`build_spark` for the stages and outputs,
+:func:`read_tables` to load a filtered part into NetworkX, and :mod:`kg.spark.estimate`
+for the in-memory engine's memory warning.
+
+PySpark is an optional extra (``pip install 'kg[spark]'``); importing this package does
+not import it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["build_spark", "spark_session", "read_tables", "SparkBuildResult", "estimate_memory",
+           "too_big_for_memory"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("build_spark", "spark_session", "SparkBuildResult"):
+        from . import engine
+
+        return getattr(engine, name)
+    if name == "read_tables":
+        from .tables import read_tables
+
+        return read_tables
+    if name in ("estimate_memory", "too_big_for_memory"):
+        from . import estimate
+
+        return getattr(estimate, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

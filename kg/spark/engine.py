@@ -1,0 +1,365 @@
+"""The Spark job: files → chunks → kg's readers and builder per chunk → merged records → tables and exports.
+
+Stages (each a Spark job; nothing big is collected to the driver):
+
+1. **split** (one task per input file): cut files into chunks that kg's readers read
+   exactly as the whole file (:mod:`kg.spark.chunks`); gzip is gunzipped here, streaming.
+2. **read** (one task per chunk, ``mapInArrow``): kg's reader and a
+   :class:`~kg.builder.GraphBuilder` over the chunk; its :meth:`~kg.builder.GraphBuilder.partial`
+   records and report are written to a staging Parquet table.
+3. **merge and finish**: group node records by id, edge records by ``(u, v, key)`` and
+   titles by PMID (a shuffle that spills to disk); merge each group with
+   :func:`~kg.builder.merge_node_records` / :func:`~kg.builder.merge_edge_records` and
+   finish it with :func:`~kg.builder.finish_node` / :func:`~kg.builder.finish_edge` /
+   :func:`~kg.normalize.choose_title` (``mapInArrow``): the rules run in kg's functions only.
+4. **write**: Parquet tables ``entities``, ``relations``, ``articles``, ``mentions``; the
+   neo4j-admin CSV folder and KGX, their rows made by kg's writers (:mod:`kg.spark.export`),
+   concatenated under one header per file; ``report.json``.
+
+The driver holds the chunk list, the per-chunk reports (merged into one
+:class:`~kg.builder.BuildReport`: what the in-memory engine reports) and the small
+tallies (nodes and edges by type, type conflicts).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import pickle
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from ..builder import BuildReport
+from ..errors import InputError, ParseError
+from ..formats import READERS, sniff_format
+from ..pubtator import iter_input_files
+from .chunks import Chunk, split_file
+from ..io import NEO4J_OPTIONAL_COLUMNS
+from .export import OUTPUTS, TEXT_SCHEMA, article_rows, entity_rows, headers, optional_columns, relation_rows
+from .read import read_chunk
+from .records import (ARTICLE_SCHEMA, FINISHED_SCHEMA, PARTIAL_SCHEMA, RELATION_SCHEMA, finish_articles, finish_edges,
+                      finish_nodes, partial_batches)
+
+__all__ = ["build_spark", "SparkBuildResult", "spark_session", "TABLES"]
+
+log = logging.getLogger(__name__)
+
+#: Parquet tables written under OUTDIR.
+TABLES = ("entities", "relations", "articles", "mentions")
+#: Chunk size bounds: big enough that a task's start-up is noise, small enough that a
+#: task's builder stays a few hundred MB.
+MIN_CHUNK, MAX_CHUNK = 1 << 20, 64 << 20
+
+
+class SparkBuildResult(NamedTuple):
+    """What :func:`build_spark` wrote: the report, the output folder, its files and timings."""
+
+    report: BuildReport
+    outdir: Path
+    outputs: dict[str, Path]
+    seconds: dict[str, float]
+
+
+def _loopback(master: str) -> bool:
+    return master.startswith("local") or any(h in master for h in ("//127.0.0.1", "//localhost"))
+
+
+def spark_session(master: str = "local[*]", *, app: str = "kg build", local_dir: str | None = None,
+                  driver_memory: str | None = None, conf: dict[str, str] | None = None):
+    """A SparkSession for kg (getOrCreate: an active session is reused as it is).
+
+    On a local master or a cluster on this machine every port binds to 127.0.0.1 and the
+    web UI is off; executors run this Python (``PYSPARK_PYTHON``), which must have kg.
+    """
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as err:
+        raise InputError("the Spark engine needs PySpark: pip install 'kg[spark]'") from err
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    builder = SparkSession.builder.appName(app).master(master)
+    settings = {
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.sql.execution.arrow.maxRecordsPerBatch": "5000",
+        "spark.sql.adaptive.enabled": "true",
+        "spark.python.worker.reuse": "true",
+        "spark.executorEnv.PYSPARK_PYTHON": sys.executable,
+    }
+    if _loopback(master):
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        settings.update({"spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1"})
+    if local_dir:
+        settings["spark.local.dir"] = local_dir
+    if driver_memory:
+        settings["spark.driver.memory"] = driver_memory
+    settings.update(conf or {})
+    for k, v in settings.items():
+        builder = builder.config(k, v)
+    return builder.getOrCreate()
+
+
+def _input_files(paths: list[str], strict: bool) -> tuple[list[tuple[str, str]], list[dict[str, str]]]:
+    """(path, format) of every readable file and the skipped ones, as :func:`kg.build` finds them."""
+    if not paths:
+        raise InputError("no input paths given")
+    found = list(iter_input_files(paths))
+    if not found:
+        raise InputError(f"no files found in {', '.join(map(str, paths))}")
+    explicit = {os.path.abspath(p) for p in paths if os.path.isfile(p)}
+    files, skipped = [], []
+    for path in found:
+        fmt, why = sniff_format(path)
+        if fmt in READERS:
+            files.append((str(path), fmt))
+        elif strict and os.path.abspath(path) in explicit:
+            raise InputError(f"{path}: {why}")
+        else:
+            skipped.append({"path": str(path), "format": fmt, "reason": why})
+    return files, skipped
+
+
+def build_spark(
+    paths,
+    outdir: str | os.PathLike,
+    *,
+    master: str | None = None,
+    partitions: int | None = None,
+    strict: bool = False,
+    co_mentions: bool = False,
+    articles: bool = True,
+    chunk_bytes: int | None = None,
+    spark=None,
+    vocab: str | os.PathLike | None = None,
+    builtin_names: bool = True,
+) -> SparkBuildResult:
+    """Build the graph of `paths` on Spark into tables and export files under `outdir`.
+
+    Parameters
+    ----------
+    paths : path or list of paths
+        Files and folders, as for :func:`kg.build`; every executor must see them at the
+        same path (one machine, or a shared file system).
+    outdir : path
+        Written: ``entities/``, ``relations/``, ``articles/``, ``mentions/`` (Parquet),
+        ``neo4j-csv/`` (as ``kg export --format neo4j-csv``), ``kgx/`` (as ``--format kgx``)
+        and ``report.json``. Replaced if it exists. Must be on a file system the executors
+        share with the driver.
+    master : str, optional
+        Spark master URL (``local[*]`` by default; ``spark://host:7077``, ``yarn``, ``k8s://…``).
+    partitions : int, optional
+        Partitions of the merge shuffles (default: 3 per core, at least one per 64 MB of input).
+    strict, co_mentions, articles
+        As for :func:`kg.build`. With `strict` the whole input is read, then the first
+        rejected record in file and line order raises, as the in-memory engine would
+        have, and nothing is written.
+    chunk_bytes : int, optional
+        Target size of one read task (default: the input over 4 tasks per core, 1–64 MB).
+    spark : SparkSession, optional
+        Use this session instead of making one from `master`.
+    vocab, builtin_names
+        As for :func:`kg.build`; vocabulary files are not read by the Spark engine yet
+        (an :class:`~kg.errors.InputError` says so), the built-in names are applied.
+
+    Returns
+    -------
+    SparkBuildResult
+        The merged :class:`~kg.builder.BuildReport` (the in-memory engine's report for the
+        same input), the output folder, its files and the seconds per stage.
+
+    Notes
+    -----
+    Memory: a read task holds one chunk's builder; the merge holds one group (a node's or
+    an edge's records) at a time and spills the shuffle to disk; the driver holds the
+    chunk list and the report (rejected lines included, as the in-memory report does).
+    """
+    t_start = time.perf_counter()
+    if vocab is not None:
+        raise InputError("the Spark engine does not read vocabulary files yet (--vocab): build without it, "
+                         "or with the in-memory engine")
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    paths = [str(p) for p in paths]
+    files, skipped = _input_files(paths, strict)
+    out = Path(outdir).resolve()
+    staging = out / "_staging"
+    if out.exists():
+        shutil.rmtree(out)
+    (staging / "chunks").mkdir(parents=True)
+    if spark is None:
+        spark = spark_session(master or "local[*]", local_dir=str(staging / "spark-local"))
+    sc = spark.sparkContext
+    cores = max(1, sc.defaultParallelism)
+    total = sum(os.path.getsize(p) for p, _ in files)
+    if chunk_bytes is None:
+        chunk_bytes = min(MAX_CHUNK, max(MIN_CHUNK, total // (4 * cores) + 1))
+    if partitions is None:
+        partitions = max(3 * cores, total // MAX_CHUNK + 1)
+    spark.conf.set("spark.sql.shuffle.partitions", str(partitions))
+    seconds: dict[str, float] = {}
+
+    # 1. split
+    t0 = time.perf_counter()
+    jobs = [(i, p, fmt) for i, (p, fmt) in enumerate(files)]
+    jobs.sort(key=lambda j: -os.path.getsize(j[1]))
+    chunk_dir = str(staging / "chunks")
+    chunks: list[Chunk] = []
+    if files:
+        chunks = sc.parallelize(jobs, len(jobs)).flatMap(
+            lambda j: split_file(j[1], j[2], j[0], chunk_bytes, chunk_dir)).collect()
+    chunks.sort(key=lambda c: -c.size)  # largest first: the last tasks are short
+    seconds["split"] = time.perf_counter() - t0
+
+    # 2. read
+    t0 = time.perf_counter()
+    from pyspark.sql import functions as F
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    descriptors = spark.createDataFrame(
+        sc.parallelize([(pickle.dumps(c),) for c in chunks], max(1, len(chunks))), "chunk binary")
+
+    def read_tasks(batches):
+        for batch in batches:
+            for blob in batch.column("chunk").to_pylist():
+                chunk = pickle.loads(blob)
+                result = read_chunk(chunk, co_mentions=co_mentions, articles=articles)
+                yield from partial_batches(result, {"file": chunk.file_index, "chunk": chunk.index,
+                                                    "lines": result.lines, "documents": result.documents,
+                                                    "report": result.builder.report})
+
+    partial_path = str(staging / "partials")
+    descriptors.mapInArrow(read_tasks, from_arrow_schema(PARTIAL_SCHEMA)) \
+        .write.mode("overwrite").partitionBy("kind").parquet(partial_path)
+    seconds["read"] = time.perf_counter() - t0
+
+    report = _merged_report(spark, partial_path, files)
+    report.skipped_files = skipped
+    if strict:
+        _raise_first(report, files)
+    if report.documents == 0:
+        why = "; ".join(f"{s['path']}: {s['reason']}" for s in skipped[:5])
+        raise InputError(f"no PubTator documents found in {', '.join(paths)}" + (f" ({why})" if why else ""))
+
+    # 3. merge and finish
+    t0 = time.perf_counter()
+    partials = spark.read.parquet(partial_path)
+    nodes = partials.where(F.col("kind") == "node").groupBy("id").agg(F.collect_list("rec").alias("parts"))
+    finished = str(staging / "entities")
+    nodes.mapInArrow(lambda b: finish_nodes(b, builtin_names), from_arrow_schema(FINISHED_SCHEMA)) \
+        .write.parquet(finished)
+    finished_df = spark.read.parquet(finished)
+    report.names = _merged_names(r["names_report"] for r in finished_df.where(F.col("names_report").isNotNull())
+                                 .select("names_report").collect())
+    finished_df.drop("names_report").write.parquet(str(out / "entities"))
+    edges = partials.where(F.col("kind") == "edge").groupBy("u", "v", "key").agg(F.collect_list("rec").alias("parts"))
+    edges.mapInArrow(finish_edges, from_arrow_schema(RELATION_SCHEMA)).write.parquet(str(out / "relations"))
+    titles = partials.where(F.col("kind") == "article").groupBy("id").agg(F.collect_set("title").alias("titles"))
+    titles.mapInArrow(finish_articles, from_arrow_schema(ARTICLE_SCHEMA)).write.parquet(str(out / "articles"))
+    entities = spark.read.parquet(str(out / "entities"))
+    mentions = entities.select(F.explode("pmids").alias("pmid"), "id") if articles else \
+        spark.createDataFrame([], "pmid string, id string")
+    mentions.write.parquet(str(out / "mentions"))
+    seconds["merge"] = time.perf_counter() - t0
+
+    # tallies of the finished graph, as GraphBuilder.graph() fills them (small results)
+    t0 = time.perf_counter()
+    relations = spark.read.parquet(str(out / "relations"))
+    report.nodes_by_type = dict(sorted((r["type"], r["count"]) for r in entities.groupBy("type").count().collect()))
+    report.edges_by_type = dict(sorted((r["key"], r["count"]) for r in relations.groupBy("key").count().collect()))
+    report.type_conflicts = [json.loads(r["conflict"]) for r in entities.where(F.col("conflict").isNotNull())
+                             .select("id", "conflict").orderBy("id").collect()]
+
+    # 4. exports, rows by kg's row functions
+    present = {r["name"] for r in entities.mapInArrow(
+        optional_columns, "name string").distinct().collect()}
+    optional = tuple(a for a in NEO4J_OPTIONAL_COLUMNS if a in present)
+    text_schema = from_arrow_schema(TEXT_SCHEMA)
+    text_path = str(staging / "text")
+    exports = entities.mapInArrow(lambda b: entity_rows(b, articles, optional), text_schema) \
+        .unionByName(relations.mapInArrow(relation_rows, text_schema))
+    if articles:
+        exports = exports.unionByName(spark.read.parquet(str(out / "articles")).mapInArrow(article_rows, text_schema))
+    exports.write.partitionBy("file").text(text_path)
+    outputs = _concatenate(text_path, out, headers(optional))
+    seconds["write"] = time.perf_counter() - t0
+
+    for table in TABLES:
+        outputs[table] = out / table
+    (out / "report.json").write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=1) + "\n",
+                                     encoding="utf-8")
+    outputs["report"] = out / "report.json"
+    shutil.rmtree(staging, ignore_errors=True)
+    seconds["total"] = time.perf_counter() - t_start
+    return SparkBuildResult(report, out, outputs, seconds)
+
+
+def _merged_report(spark, partial_path: str, files: list[tuple[str, str]]) -> BuildReport:
+    """The chunks' reports merged in file and line order, with one ``files`` entry per file."""
+    from pyspark.sql import functions as F
+
+    rows = spark.read.parquet(partial_path).where(F.col("kind") == "report").select("blob").collect()
+    parts = sorted((pickle.loads(r["blob"]) for r in rows), key=lambda b: (b["file"], b["chunk"]))
+    report = BuildReport()
+    per_file = [[0, 0] for _ in files]
+    for part in parts:
+        report.merge(part["report"])
+        per_file[part["file"]][0] += part["lines"]
+        per_file[part["file"]][1] += part["documents"]
+    report.files = [{"path": p, "format": fmt, "lines": n, "documents": d}
+                    for (p, fmt), (n, d) in zip(files, per_file)]
+    return report
+
+
+def _merged_names(blobs) -> dict[str, Any]:
+    """The batches' :class:`~kg.vocab.NamesReport` s as one (counts added)."""
+    from ..vocab import NamesReport
+
+    merged = NamesReport()
+    for blob in blobs:
+        part = pickle.loads(blob)
+        merged.renamed += part.renamed
+        for etype, by_source in part.names.items():
+            mine = merged.names.setdefault(etype, {})
+            for source, n in by_source.items():
+                mine[source] = mine.get(source, 0) + n
+    merged.names = {t: dict(sorted(s.items())) for t, s in sorted(merged.names.items())}
+    return merged.to_dict()
+
+
+def _raise_first(report: BuildReport, files: list[tuple[str, str]]) -> None:
+    """The error a strict in-memory build stops with: the first bad record in file and line order."""
+    order = {p: i for i, (p, _) in enumerate(files)}
+    found: list[tuple[tuple[int, int], Exception]] = []
+    for r in report.rejected:
+        if r["reason"].startswith("cannot read further"):
+            err: Exception = InputError(f"{r['path']}: {r['reason']}")
+        else:
+            err = ParseError(r["reason"], r["path"], r["line"], r["text"])
+        found.append(((order[r["path"]], r["line"]), err))
+    for r in report.unresolved_relations:
+        text = "\t".join(r.get(k, "") for k in ("pmid", "type", "id1", "id2"))
+        found.append(((order[r["path"]], r["line"]), ParseError(r["reason"], r["path"], r["line"], text)))
+    if found:
+        raise min(found, key=lambda f: f[0])[1]
+
+
+def _concatenate(text_path: str, out: Path, heads: dict[str, str]) -> dict[str, Path]:
+    """One file per output: its header, then every part Spark wrote (streamed)."""
+    outputs = {}
+    for name, rel in OUTPUTS.items():
+        target = out / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(text_path) / f"file={name}"
+        tmp = target.with_name(f".{target.name}.tmp")
+        with open(tmp, "wb") as dst:
+            dst.write(heads[name].encode("utf-8"))
+            for part in sorted(folder.glob("part-*")) if folder.is_dir() else ():
+                with open(part, "rb") as src:
+                    shutil.copyfileobj(src, dst, 1 << 20)
+        os.replace(tmp, target)
+        outputs[rel] = target
+    return outputs

@@ -1,0 +1,111 @@
+"""Export rows by kg's own row functions (:mod:`kg.io`: ``neo4j_*_row``, ``kgx_*_row``).
+
+Each Arrow batch of finished entities / relations / articles becomes, row by row, the
+rows ``kg export`` writes for the same node, edge or article: one text value per output
+file and batch goes back to Spark, and the driver concatenates the parts under the
+header. The rows are kg's by construction; only the CSV dialects of
+:func:`kg.io.write_neo4j_csv` and :func:`kg.io.write_kgx` are restated here (the parity
+tests compare whole files).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pyarrow as pa
+
+from .. import io as kgio
+from .records import edge_attrs, node_attrs
+
+__all__ = ["OUTPUTS", "TEXT_SCHEMA", "entity_rows", "relation_rows", "article_rows", "headers", "optional_columns"]
+
+#: partition value -> file under OUTDIR, in the layout of ``kg export --format neo4j-csv`` / ``kgx``
+OUTPUTS = {
+    "nodes_entities": "neo4j-csv/nodes_entities.csv",
+    "nodes_articles": "neo4j-csv/nodes_articles.csv",
+    "relationships_entities": "neo4j-csv/relationships_entities.csv",
+    "relationships_mentions": "neo4j-csv/relationships_mentions.csv",
+    "kgx_nodes": "kgx/nodes.tsv",
+    "kgx_edges": "kgx/edges.tsv",
+}
+TEXT_SCHEMA = pa.schema([("file", pa.string()), ("text", pa.string())])
+
+
+def _csv(rows) -> str:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(rows)  # as kg.io.write_neo4j_csv
+    return buf.getvalue()
+
+
+def _tsv(rows) -> str:
+    buf = io.StringIO()
+    csv.writer(buf, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_NONE, escapechar=None).writerows(rows)
+    return buf.getvalue()  # as kg.io.write_kgx
+
+
+def _emit(parts: dict[str, str]) -> pa.RecordBatch:
+    parts = {k: t[:-1] for k, t in parts.items() if t}  # Spark's text writer adds the line end
+    return pa.RecordBatch.from_pydict({"file": list(parts), "text": list(parts.values())}, schema=TEXT_SCHEMA)
+
+
+class _Every:
+    """Every PMID of a node is an article's: the builder adds a document's article and its
+    entities' PMIDs together (the parity tests check the MENTIONS file)."""
+
+    def __contains__(self, pmid: str) -> bool:
+        return True
+
+
+def optional_columns(batches):
+    """``mapInArrow`` over entities: the node attributes present (one row per batch); the
+    optional columns of ``nodes_entities.csv`` are those any node has."""
+    for batch in batches:
+        present = set()
+        for row in batch.to_pylist():
+            present.update(node_attrs(row))
+        yield pa.RecordBatch.from_pydict({"name": sorted(present)}, schema=pa.schema([("name", pa.string())]))
+
+
+def entity_rows(batches, articles: bool, optional: tuple[str, ...]):
+    """``mapInArrow``: entity rows → neo4j-csv node and MENTIONS rows, KGX node rows."""
+    every = _Every() if articles else {}
+    for batch in batches:
+        nodes, kgx, mentions = [], [], []
+        for row in batch.to_pylist():
+            node, attrs = row["id"], node_attrs(row)
+            nodes.append(kgio.neo4j_entity_row(node, attrs, optional))
+            kgx.append(kgio.kgx_node_row(node, attrs))
+            mentions += kgio.neo4j_mention_rows(node, attrs, every)
+        yield _emit({"nodes_entities": _csv(nodes), "kgx_nodes": _tsv(kgx), "relationships_mentions": _csv(mentions)})
+
+
+def relation_rows(batches):
+    """``mapInArrow``: relation rows → neo4j-csv relationship rows, KGX edge rows."""
+    for batch in batches:
+        rels, kgx = [], []
+        for row in batch.to_pylist():
+            u, v, key, attrs = row["u"], row["v"], row["key"], edge_attrs(row)
+            rels.append(kgio.neo4j_relationship_row(u, v, key, attrs))
+            kgx.append(kgio.kgx_edge_row(u, v, key, attrs))
+        yield _emit({"relationships_entities": _csv(rels), "kgx_edges": _tsv(kgx)})
+
+
+def article_rows(batches):
+    """``mapInArrow``: article rows → neo4j-csv Article node rows."""
+    for batch in batches:
+        rows = [kgio.neo4j_article_row(p, t) for p, t in
+                zip(batch.column("pmid").to_pylist(), batch.column("title").to_pylist())]
+        yield _emit({"nodes_articles": _csv(rows)})
+
+
+def headers(optional: tuple[str, ...]) -> dict[str, str]:
+    """The header line of every output (kg.io's header tables)."""
+    return {
+        "nodes_entities": _csv([kgio.NEO4J_ENTITY_HEADER + tuple(kgio.NEO4J_OPTIONAL_COLUMNS[a] for a in optional)]),
+        "nodes_articles": _csv([kgio.NEO4J_ARTICLE_HEADER]),
+        "relationships_entities": _csv([kgio.NEO4J_RELATIONSHIP_HEADER]),
+        "relationships_mentions": _csv([kgio.NEO4J_MENTION_HEADER]),
+        "kgx_nodes": _tsv([kgio.KGX_NODE_COLUMNS]),
+        "kgx_edges": _tsv([kgio.KGX_EDGE_COLUMNS]),
+    }

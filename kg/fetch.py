@@ -118,6 +118,7 @@ def parse_ids(lines: Iterable[str], kind: str = "pmids", *, path: str = "<lines>
 
     - one id per line (PubMed's "PMID" format); blank lines and ``#`` comments skipped;
     - MEDLINE format: the ids of the ``PMID- `` lines (``PMC - `` lines for PMC ids);
+    - Summary and Abstract text: the ids of the ``PMID: `` (``PMCID: ``) lines;
     - CSV with a header row naming a ``PMID`` (``PMCID``) column; empty cells skipped.
 
     Parameters
@@ -138,31 +139,30 @@ def parse_ids(lines: Iterable[str], kind: str = "pmids", *, path: str = "<lines>
     ['123', '456']
     >>> parse_ids(['"PMID","Title","PMCID"', '"123","T",""', '"456","U","PMC9"'], "pmcids")
     ['PMC9']
+    >>> parse_ids(["1. Lupus nephritis.", "Lancet. 2025.", "PMID: 39937001 PMCID: PMC11234 Free PMC article."])
+    ['39937001']
     """
-    norm = normalize_pmid if kind == "pmids" else normalize_pmcid
-    name = "PMID" if kind == "pmids" else "PMC id"
+    pmids = kind == "pmids"
+    norm, name = (normalize_pmid, "PMID") if pmids else (normalize_pmcid, "PMC id")
     rows = [line.rstrip("\r\n").lstrip("\ufeff") for line in lines]
-    medline_tag = re.compile(r"PMID- " if kind == "pmids" else r"PMC\s*- ")
-    ids: list[str] = []
-    if any(row.startswith("PMID- ") for row in rows):  # MEDLINE: every record starts with its PMID line
-        for lineno, row in enumerate(rows, 1):
-            if medline_tag.match(row):
-                ids.append(_checked(norm, row.partition("- ")[2], name, path, lineno, row))
-        return ids
-    first = next((i for i, row in enumerate(rows) if row.strip()), None)
-    if first is not None and "," in rows[first]:
-        header = [h.strip().upper() for h in next(csv.reader([rows[first]]))]
-        column = "PMID" if kind == "pmids" else "PMCID"
-        if column in header:
-            col = header.index(column)
-            for lineno, cells in enumerate(csv.reader(rows[first + 1:]), first + 2):
-                if len(cells) > col and cells[col].strip():
-                    ids.append(_checked(norm, cells[col], name, path, lineno, rows[lineno - 1]))
-            return ids
-    for lineno, row in enumerate(rows, 1):
-        if row.strip() and not row.lstrip().startswith("#"):
-            ids.append(_checked(norm, row, name, path, lineno, row))
-    return ids
+    # PubMed's tagged formats: MEDLINE ("PMID- 1", "PMC - PMC2"), Summary and Abstract text ("PMID: 1", "PMCID: PMC2")
+    for record_start, tag in ((r"PMID- ", r"PMID- (.*)" if pmids else r"PMC\s*- (.*)"),
+                              (r"\s*PMID: ", r".*?\bPMID: *(\S+)" if pmids else r".*?\bPMCID: *(\S+)")):
+        if any(re.match(record_start, row) for row in rows):
+            return [_checked(norm, m.group(1), name, path, lineno, row)
+                    for lineno, row in enumerate(rows, 1) if (m := re.match(tag, row))]
+    first = next((i for i, row in enumerate(rows) if row.strip()), len(rows))
+    header = [h.strip().upper() for h in next(csv.reader(rows[first:first + 1]), [])]
+    if len(header) > 1 and {"PMID", "PMCID"} & set(header):  # PubMed's CSV
+        column = "PMID" if pmids else "PMCID"
+        if column not in header:
+            raise ParseError(f"no {column} column in the CSV header", path, first + 1, rows[first])
+        col = header.index(column)
+        reader = csv.reader(rows[first + 1:])
+        return [_checked(norm, cells[col], name, path, first + 1 + reader.line_num, rows[first + reader.line_num])
+                for cells in reader if len(cells) > col and cells[col].strip()]
+    return [_checked(norm, row, name, path, lineno, row)
+            for lineno, row in enumerate(rows, 1) if row.strip() and not row.lstrip().startswith("#")]
 
 
 def _checked(norm: Callable[[str], str | None], text: str, name: str, path: str, lineno: int, line: str) -> str:

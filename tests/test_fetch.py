@@ -601,9 +601,17 @@ def test_id_list_formats(tmp_path):
                  '22429397,Title,A,C,A,J,2012,2012/03/21,PMC3446384,,']
     assert parse_ids(csv_lines) == ["39937001", "22429397"]
     assert parse_ids(csv_lines, "pmcids") == ["PMC3446384"]
+    summary = ["1. Potential Targets of Jiedu Quyu Ziyin Decoction.", "Li J, et al. J Immunol Res. 2023.",
+               "PMID: 37026113 Free PMC article.", "", "2. Another title.", "PMID: 22429397 PMCID: PMC3446384"]
+    assert parse_ids(summary) == ["37026113", "22429397"] and parse_ids(summary, "pmcids") == ["PMC3446384"]
     with pytest.raises(ParseError) as err:
         parse_ids(["123", "abc"], path="list.txt")
     assert (err.value.path, err.value.lineno) == ("list.txt", 2)
+    with pytest.raises(ParseError) as err:  # a quoted title over two lines: the line number still right
+        parse_ids(["PMID,Title", '1,"two', 'lines"', "x2,T"], path="s.csv")
+    assert (err.value.lineno, err.value.line) == (4, "x2,T")
+    with pytest.raises(ParseError, match="no PMCID column"):
+        parse_ids(["PMID,Title", "1,T"], "pmcids")
     (tmp_path / "empty.txt").write_text("\n\n")
     with pytest.raises(InputError, match="no PMIDs"):
         read_ids(tmp_path / "empty.txt")

@@ -15,7 +15,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from kg.errors import KgError
+from kg.errors import FetchError, KgError
 from kg.fetch import (DEFAULT_BASE_URL, GET_MAX, POST_MAX, FetchReport, Format, RetryPolicy, fetch as fetch_ids,
                       normalize_pmcid, normalize_pmid, read_ids)
 
@@ -27,8 +27,8 @@ SHOW_ABSENT = 10
 def fetch(
     output: Annotated[Path, typer.Option("-o", "--output", help="Folder for the files (made if missing; an earlier fetch there is resumed).", show_default=False)],
     pmids: Annotated[Optional[list[str]], typer.Argument(help="PMIDs to fetch (also comma-separated).", show_default=False)] = None,
-    pmids_file: Annotated[Optional[list[Path]], typer.Option("--pmids", help="File of PMIDs: one per line, or PubMed's own export (PMID, MEDLINE or CSV). Repeatable.", show_default=False)] = None,
-    pmcids: Annotated[Optional[list[str]], typer.Option("--pmcids", help="PMC ids (full texts), or a file of them (one per line, MEDLINE or CSV with a PMCID column). Repeatable, comma-separated.", show_default=False)] = None,
+    pmids_file: Annotated[Optional[list[Path]], typer.Option("--pmids", help="File of PMIDs: one per line, or PubMed's own export (PMID, MEDLINE, Summary or CSV). Repeatable.", show_default=False)] = None,
+    pmcids: Annotated[Optional[list[str]], typer.Option("--pmcids", help="PMC ids (full texts), or a file of them (one per line, or PubMed's MEDLINE, Summary or CSV). Repeatable, comma-separated.", show_default=False)] = None,
     query: Annotated[Optional[str], typer.Option("--query", "-q", help="PubTator3 search: free text, @GENE_BRAF, relations:treat|@CHEMICAL_…|@DISEASE_….", show_default=False)] = None,
     max_results: Annotated[Optional[int], typer.Option("--max", min=1, help="Fetch at most this many ids in all (exactly this many search hits when there are that many). [default: all]", show_default=False)] = None,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="What to save: BioC JSON (names, full texts) or PubTator text.")] = Format.biocjson,
@@ -56,8 +56,8 @@ def fetch(
                            timeout=timeout, retry=RetryPolicy(attempts=retries + 1), progress=progress)
     except KgError as err:
         progress.close()
-        typer.secho(f"kg: error: {err} (files saved so far stay in {output}: run again to resume)",
-                    fg=typer.colors.RED, err=True)
+        resume = f" (files saved so far stay in {output}: run again to resume)" if isinstance(err, FetchError) else ""
+        typer.secho(f"kg: error: {err}{resume}", fg=typer.colors.RED, err=True)
         raise typer.Exit(code=1) from None
     except KeyboardInterrupt:  # Ctrl-C or SIGTERM: every file in the folder is whole
         progress.close()

@@ -8,10 +8,13 @@ The extension (``kg._native``) is optional: :func:`available` says whether it wa
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections import Counter
 from collections.abc import Callable
+
+from . import normalize
 
 __all__ = ["available", "read_files"]
 
@@ -29,17 +32,44 @@ def available() -> bool:
     return _native is not None
 
 
-def _tables() -> dict:
-    """The normalization tables, from their Python source of truth."""
-    from . import normalize, pubtator
+def _relation_type(raw: str) -> tuple[str, bool, bool]:
+    """``(edge key, known, directed)`` of a relation type as written."""
+    key, known = normalize.canonical_relation(raw)
+    return key, known, normalize.relation_directed(key)
+
+
+def _relation_ref(ref: str) -> tuple[tuple[str, str] | None, tuple[tuple[str, ...], ...]]:
+    """How :class:`kg.builder._DocIndex` looks up a relation id its document's annotations do
+    not name as written: a typed id ``Type|ID`` (its type and id), else the key groups."""
+    etype, bar, ident = ref.partition("|")
+    typed = (etype, ident) if bar and etype in normalize.ENTITY_TYPES else None
+    return typed, normalize.relation_ref_keys(ref)
+
+
+def _offset_problem(second: str) -> str | None:
+    """Why :func:`kg.pubtator.parse_pubtator` rejects a line whose second column (not ASCII
+    digits) is digits to ``str.isdigit`` (the Unicode tables stay in Python)."""
+    if second.lstrip("-").isdigit():
+        return f"negative offset {second}" if second.isascii() else f"offset {second!r} is not ASCII digits"
+    return None
+
+
+def _rules() -> dict:
+    """kg's rules, as the native reader calls them (once per distinct value)."""
+    from . import pubtator
 
     return {
-        "entity_types": dict(normalize.ENTITY_TYPES),
-        "types_folded": dict(normalize._TYPES_FOLDED),
-        "no_id": sorted(normalize.NO_ID),
-        "rel_sources": {k: r.name for k, r in normalize._RELATIONS_BY_SOURCE.items()},
-        "rel_directed": {name: r.directed for name, r in normalize.RELATIONS_BY_NAME.items()},
-        "prefixes": dict(normalize._PREFIXES),
+        "resolve_annotation": normalize.resolve_annotation,
+        "relation_type": functools.lru_cache(maxsize=None)(_relation_type),
+        "relation_note": normalize.relation_note,
+        "relation_pairs": normalize.relation_pairs,
+        "relation_ref": _relation_ref,
+        "scoped_id": normalize.scoped_id,
+        "type_column_problem": normalize.type_column_problem,
+        "offset_problem": _offset_problem,
+        "choose_name": normalize.choose_name,
+        "choose_title": normalize.choose_title,
+        "doc_scope": normalize.DOC_SCOPE,
         "doc_level": sorted(pubtator._DOC_LEVEL_TYPES),
         "int_max_digits": sys.get_int_max_str_digits(),
     }
@@ -71,7 +101,6 @@ def read_files(files: list[tuple[str, str]], strict: bool, co_mentions: bool, ar
     if _native is None:
         raise RuntimeError("kg._native is not built (pip install -e . with cargo available)")
     from .builder import BuildReport, GraphBuilder, _Edge, _Node, gc_paused
-    from .normalize import choose_name
     from .pubtator import LineCounts
 
     for path, fmt in files:
@@ -80,7 +109,7 @@ def read_files(files: list[tuple[str, str]], strict: bool, co_mentions: bool, ar
     paths = [str(p) for p, _ in files]
     with gc_paused():  # the result is many new containers, none cyclic
         res = _native.read_files(  # raises ParseError / InputError as the Python reader does
-            paths, _tables(), bool(strict), bool(co_mentions), bool(articles),
+            paths, _rules(), bool(strict), bool(co_mentions), bool(articles),
             max(1, threads or os.cpu_count() or 1), max(1, chunk_size or CHUNK_SIZE), _Node, _Edge,
             bool(finish), progress,
         )
@@ -93,18 +122,19 @@ def read_files(files: list[tuple[str, str]], strict: bool, co_mentions: bool, ar
     report.lines = LineCounts(*res.lines)
     report.annotations_in_graph = res.annotations_in_graph
     report.mentions_without_id = Counter(res.mentions_without_id)
+    report.ids_not_of_type = Counter(res.ids_not_of_type)
+    report.pieces_without_id = Counter(res.pieces_without_id)
+    report.mention_mismatches = res.mention_mismatches
     report.relations_in_graph = res.relations_in_graph
     report.rejected = res.rejected
     report.unresolved_relations = res.unresolved_relations
+    report.self_relations = res.self_relations
     report.unknown_relation_types = Counter(res.unknown_relation_types)
     builder = GraphBuilder(report, strict=strict, co_mentions=co_mentions, articles=articles)
     read_s, merge_s, finish_s = res.seconds
     builder.seconds = {"read": read_s, "merge": merge_s, ("finish" if res.finished else "convert"): finish_s}
     if res.finished:
-        node_rows, conflicts, pending, edge_rows, arts = res.graph
-        for attrs, forms, node_id in pending:  # names that need Python's Unicode rules
-            attrs["name"] = choose_name(forms) or node_id
-        builder.finished = (node_rows, conflicts, edge_rows, arts)
+        builder.finished = res.graph
     else:
         builder.nodes, builder.edges, arts = res.graph
         builder.articles = arts if articles else {}

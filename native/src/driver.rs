@@ -1,7 +1,7 @@
 //! Files -> chunks (cut at blank lines) -> worker threads, each with its own State;
 //! chunk results are put back in file/line order.
 
-use crate::normalize::Tables;
+use crate::rules::Rules;
 use crate::parse::{parse_chunk, ChunkOut, Ctx, IoWhy};
 use crate::state::{Opts, State};
 use std::fs::File;
@@ -202,7 +202,7 @@ fn produce(files: &[String], chunk_size: usize, tx: std::sync::mpsc::SyncSender<
 /// Read `files` on `threads` workers; `on_event` runs on the calling thread for each chunk
 /// done and returns false to stop the run (the outcome is then incomplete: the caller
 /// knows why and throws it away).
-pub fn run(files: Vec<String>, t: &Tables, o: &Opts, threads: usize, chunk_size: usize,
+pub fn run(files: Vec<String>, r: &Rules, o: &Opts, threads: usize, chunk_size: usize,
            on_event: &mut dyn FnMut(Event) -> bool) -> Outcome {
     let threads = threads.max(1);
     let (tx, rx) = sync_channel::<Task>(threads * 2);
@@ -233,11 +233,14 @@ pub fn run(files: Vec<String>, t: &Tables, o: &Opts, threads: usize, chunk_size:
                     let key = ((task.file as u64) << 32) | task.chunk as u64;
                     let mut out = ChunkOut::default();
                     if key < stop.load(Ordering::Relaxed) {
-                        let cx = Ctx { t, o, file: task.file };
+                        let cx = Ctx { r, o, file: task.file };
                         parse_chunk(&cx, &mut st, &task.data, task.first_lineno, task.broken.is_some(), &mut out);
                         let failed = out.fatal.is_some() || (o.strict && task.broken.is_some());
                         if failed {
                             stop.fetch_min(key, Ordering::Relaxed);
+                        }
+                        if r.failed() {
+                            stop.store(0, Ordering::Relaxed); // a Python rule raised: the read is abandoned
                         }
                     }
                     let titles = std::mem::take(&mut st.titles);

@@ -1,8 +1,9 @@
-//! Port of kg/build.py's GraphBuilder._finish: the merged state -> the graph's rows in
-//! sorted order (PMIDs sorted, types and names chosen), so that Python only assembles the
-//! NetworkX dicts. Whatever this port cannot decide exactly as Python does is left to Python:
-//! the whole finish (`None`) for PMIDs that are not ASCII, or a node's name (`pending`).
+//! kg/builder.py's GraphBuilder._finish (finish_node, finish_edge): the merged state -> the
+//! graph's rows in sorted order, so that Python only assembles the NetworkX dicts. Names
+//! are chosen by Python's `choose_name` (for nodes with more than one form); PMID order is
+//! `sort_pmids`'s, made here (tests/test_native.py checks it against `sort_pmids`).
 
+use crate::rules::Rules;
 use crate::state::{hash_str, State};
 use pyo3::intern;
 use pyo3::prelude::*;
@@ -19,8 +20,6 @@ pub struct Title {
     pub hash: u64,
     pub pmid: Py<PyString>,
     pub title: Py<PyString>,
-    /// the title's length in characters
-    pub len: usize,
 }
 
 /// Article titles by PMID, made on the calling thread while the workers read.
@@ -31,8 +30,9 @@ pub fn is_of(py: Python<'_>, t: &Title, pmid: &str) -> bool {
     t.pmid.bind(py).to_str().is_ok_and(|k| k == pmid)
 }
 
-/// `pmid_sort_key` for an ASCII id: decimal ids by value (length without leading zeros,
-/// then the value itself up to 19 digits, then the digits) then text, then the rest by text.
+/// `kg.normalize.pmid_sort_key`: ASCII-digit ids by value (length without leading zeros,
+/// then the value itself up to 19 digits, then the digits) then text, then the rest by text
+/// (code point order, which is UTF-8 byte order).
 fn pmid_key(s: &str) -> (bool, usize, u64, &str, &str) {
     if decimal(s) {
         let digits = s.trim_start_matches('0');
@@ -43,57 +43,34 @@ fn pmid_key(s: &str) -> (bool, usize, u64, &str, &str) {
     }
 }
 
-/// PMID numbers in output order; None when Python must sort: `str.isdigit` and `int` take
-/// non-ASCII digits, and `int` refuses very long ones (sys.get_int_max_str_digits).
-fn pmid_order(st: &State) -> Option<Vec<u32>> {
-    if st.pmids.strs.iter().any(|s| !s.is_ascii() || (decimal(s) && s.len() > 640)) {
+/// Positions of `pmids` in `sort_pmids` order; None when Python must sort (`int()`
+/// refuses very long numbers: sys.get_int_max_str_digits).
+pub fn pmid_order<S: AsRef<str>>(pmids: &[S]) -> Option<Vec<u32>> {
+    if pmids.iter().any(|s| decimal(s.as_ref()) && s.as_ref().len() > 640) {
         return None;
     }
-    let keys: Vec<_> = st.pmids.strs.iter().map(|s| pmid_key(s)).collect();
+    let keys: Vec<_> = pmids.iter().map(|s| pmid_key(s.as_ref())).collect();
     let mut order: Vec<u32> = (0..keys.len() as u32).collect();
     order.sort_unstable_by(|&a, &b| keys[a as usize].cmp(&keys[b as usize]));
     Some(order)
 }
 
-/// `normalize.is_abbreviation` for an ASCII form (stored stripped).
-fn is_abbreviation(f: &str) -> bool {
-    if f.len() > 10 || f.contains(' ') {
-        return false;
+/// A node's name: its one form, `choose_name` of several (Python), or its id.
+fn name<'py>(py: Python<'py>, r: &Rules, forms: &FxHashMap<Box<str>, [u64; 2]>, id: &Bound<'py, PyString>)
+             -> PyResult<Bound<'py, PyAny>> {
+    if forms.len() == 1 {
+        // choose_name of one form is that form (no other form to prefer)
+        return Ok(PyString::new(py, forms.keys().next().unwrap()).into_any());
     }
-    let letters = f.bytes().filter(u8::is_ascii_alphabetic).count();
-    letters == 0 || 2 * f.bytes().filter(u8::is_ascii_uppercase).count() >= letters
-}
-
-enum Name<'a> {
-    Chosen(&'a str),
-    NoForms,
-    InPython, // a form is not ASCII: Python's isalpha/isupper/lower decide
-}
-
-/// `build.choose_name` for ASCII forms.
-fn choose_name(forms: &FxHashMap<Box<str>, [u64; 2]>) -> Name<'_> {
     if forms.is_empty() {
-        return Name::NoForms;
+        return Ok(id.clone().into_any());
     }
-    if forms.keys().any(|f| !f.is_ascii()) {
-        return Name::InPython;
+    let d = PyDict::new(py);
+    for (f, c) in forms {
+        d.set_item(&**f, PyList::new(py, [c[0], c[1]])?)?;
     }
-    let mut full: Vec<(&str, [u64; 2])> =
-        forms.iter().filter(|(f, _)| !is_abbreviation(f)).map(|(f, c)| (&**f, *c)).collect();
-    if full.is_empty() {
-        full = forms.iter().map(|(f, c)| (&**f, *c)).collect();
-    }
-    let mut groups: FxHashMap<String, u64> = FxHashMap::default();
-    for (f, c) in &full {
-        *groups.entry(f.to_ascii_lowercase()).or_insert(0) += c[0];
-    }
-    let best = groups.iter().min_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0))).unwrap().0;
-    let name = full
-        .iter()
-        .filter(|(f, _)| f.eq_ignore_ascii_case(best))
-        .min_by(|a, b| b.1[1].cmp(&a.1[1]).then(b.1[0].cmp(&a.1[0])).then_with(|| a.0.cmp(b.0)))
-        .unwrap();
-    Name::Chosen(name.0)
+    let chosen = r.choose_name.bind(py).call1((d,))?;
+    Ok(if chosen.is_none() { id.clone().into_any() } else { chosen })
 }
 
 /// Give freed heap memory back to the system: the state was built in worker threads'
@@ -120,14 +97,13 @@ fn rank_by_text(texts: Vec<&str>) -> Vec<u32> {
     rank
 }
 
-/// `(node_rows, type_conflicts, pending_names, edge_rows, articles)` as
-/// `GraphBuilder._finish` returns them (plus the nodes whose name Python must choose:
-/// `(attrs, forms, node_id)`), or `Err(titles)` to leave the whole finish to Python
-/// (`wanted` false, or what Python's rules decide).
-/// Consumes the state's edges and PMID lists as it goes, to keep the peak memory low.
-pub fn finish<'py>(py: Python<'py>, st: &mut State, wanted: bool, articles: Option<Titles>)
+/// `(node_rows, type_conflicts, edge_rows, articles)` as `GraphBuilder._finish` returns
+/// them, or `Err(titles)` to leave the whole finish to Python (`wanted` false, or what
+/// Python's rules decide). Consumes the state's edges and PMID lists as it goes, to keep
+/// the peak memory low.
+pub fn finish<'py>(py: Python<'py>, r: &Rules, st: &mut State, wanted: bool, articles: Option<Titles>)
                   -> PyResult<Result<Bound<'py, PyTuple>, Option<Titles>>> {
-    let order = match pmid_order(st) {
+    let order = match pmid_order(&st.pmids.strs) {
         Some(order) if wanted && !st.nodes.iter().any(|n| n.exists && n.types.is_empty()) => order,
         _ => return Ok(Err(articles)), // (a node without a type: Python's max() raises; let it)
     };
@@ -167,7 +143,7 @@ pub fn finish<'py>(py: Python<'py>, st: &mut State, wanted: bool, articles: Opti
     let sym_rank = rank_by_text(st.syms.strs.iter().map(|s| &**s).collect());
     let mut ix: Vec<usize> = (0..st.nodes.len()).filter(|&i| st.nodes[i].exists).collect();
     ix.sort_unstable_by_key(|&i| node_rank[i]);
-    let (rows, conflicts, pending) = (PyList::empty(py), PyList::empty(py), PyList::empty(py));
+    let (rows, conflicts) = (PyList::empty(py), PyList::empty(py));
     for i in ix {
         let n = &mut st.nodes[i];
         let id = PyString::new(py, &n.id);
@@ -193,21 +169,14 @@ pub fn finish<'py>(py: Python<'py>, st: &mut State, wanted: bool, articles: Opti
         }
         let attrs = PyDict::new(py);
         attrs.set_item(intern!(py, "type"), &syms[chosen as usize])?;
-        match choose_name(&n.forms) {
-            Name::Chosen(name) => attrs.set_item(intern!(py, "name"), name)?,
-            Name::NoForms => attrs.set_item(intern!(py, "name"), &id)?,
-            Name::InPython => {
-                attrs.set_item(intern!(py, "name"), py.None())?;
-                let forms = PyDict::new(py);
-                for (f, c) in &n.forms {
-                    forms.set_item(&**f, PyList::new(py, [c[0], c[1]])?)?;
-                }
-                pending.append((&attrs, forms, &id))?;
-            }
-        }
+        attrs.set_item(intern!(py, "name"), name(py, r, &n.forms, &id)?)?;
         attrs.set_item(intern!(py, "synonyms"), synonyms)?;
         attrs.set_item(intern!(py, "mentions"), n.mentions)?;
         attrs.set_item(intern!(py, "pmids"), pmid_list(&n.pmids)?)?;
+        if !n.xrefs.is_empty() {
+            n.xrefs.sort_unstable_by_key(|&x| sym_rank[x as usize]);
+            attrs.set_item(intern!(py, "xrefs"), PyList::new(py, n.xrefs.iter().map(|&x| &syms[x as usize]))?)?;
+        }
         n.pmids = Vec::new();
         n.forms = Default::default();
         rows.append((id, attrs))?;
@@ -232,9 +201,12 @@ pub fn finish<'py>(py: Python<'py>, st: &mut State, wanted: bool, articles: Opti
         if let Some(novel) = &e.novel {
             attrs.set_item(intern!(py, "novel"), pmid_list(novel)?)?;
         }
+        if let Some(score) = e.score {
+            attrs.set_item(intern!(py, "score"), score)?;
+        }
         edge_rows.append((u, v, &syms[k as usize], attrs))?;
     }
     release();
 
-    Ok(Ok(PyTuple::new(py, [rows.into_any(), conflicts.into_any(), pending.into_any(), edge_rows.into_any(), arts])?))
+    Ok(Ok(PyTuple::new(py, [rows.into_any(), conflicts.into_any(), edge_rows.into_any(), arts])?))
 }

@@ -1,35 +1,20 @@
-//! kg._native: PubTator text files -> GraphBuilder state, as kg.build._read_files.
+//! kg._native: PubTator text files -> GraphBuilder state, as kg.build._read_files, with
+//! kg's rules called in Python once per distinct value (rules.rs).
 
 mod driver;
 mod finish;
 mod gz;
-mod normalize;
 mod parse;
+mod rules;
 mod state;
 mod uni;
 
-use normalize::Tables;
 use parse::{Counts, Fatal, IoWhy, Reason};
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PySet, PyString, PyTuple};
-use rustc_hash::{FxHashMap, FxHashSet};
+use rules::Rules;
+use rustc_hash::FxHashMap;
 use state::{Opts, Unresolved};
-
-fn tables_from(d: &Bound<'_, PyDict>) -> PyResult<Tables> {
-    let get = |k: &str| -> PyResult<Bound<'_, PyAny>> {
-        d.get_item(k)?.ok_or_else(|| PyValueError::new_err(format!("missing table {k}")))
-    };
-    let entity_types: FxHashMap<String, String> = get("entity_types")?.extract::<std::collections::HashMap<String, String>>()?.into_iter().collect();
-    let types_folded: FxHashMap<String, String> = get("types_folded")?.extract::<std::collections::HashMap<String, String>>()?.into_iter().collect();
-    let no_id: FxHashSet<String> = get("no_id")?.extract::<Vec<String>>()?.into_iter().collect();
-    let rel_sources = get("rel_sources")?.extract::<std::collections::HashMap<String, String>>()?.into_iter().collect();
-    let rel_directed = get("rel_directed")?.extract::<std::collections::HashMap<String, bool>>()?.into_iter().collect();
-    let prefixes = get("prefixes")?.extract::<std::collections::HashMap<String, String>>()?.into_iter().collect();
-    let doc_level = get("doc_level")?.extract::<Vec<String>>()?.into_iter().collect();
-    let int_max_digits = get("int_max_digits")?.extract::<usize>()?;
-    Ok(Tables { entity_types, types_folded, no_id, rel_sources, rel_directed, prefixes, doc_level, int_max_digits })
-}
 
 fn repr(py: Python<'_>, s: &str) -> PyResult<String> {
     Ok(PyString::new(py, s).repr()?.to_string())
@@ -88,8 +73,8 @@ fn counts_tuple<'py>(py: Python<'py>, c: &Counts) -> PyResult<Bound<'py, PyTuple
 /// (`kg.native.read_files`) turns into a `GraphBuilder`.
 #[pyclass(frozen, get_all, module = "kg._native")]
 struct ReadResult {
-    /// whether `graph` holds finished rows `(node_rows, type_conflicts, pending_names,
-    /// edge_rows, articles)`, or else the builder state `(nodes, edges, articles)`
+    /// whether `graph` holds finished rows `(node_rows, type_conflicts, edge_rows,
+    /// articles)`, or else the builder state `(nodes, edges, articles)`
     finished: bool,
     graph: Py<PyTuple>,
     /// `(lines, documents)` per file, in the order given
@@ -99,9 +84,13 @@ struct ReadResult {
     documents: u64,
     annotations_in_graph: u64,
     mentions_without_id: Py<PyDict>,
+    ids_not_of_type: Py<PyDict>,
+    pieces_without_id: Py<PyDict>,
+    mention_mismatches: u64,
     relations_in_graph: u64,
     rejected: Py<PyList>,
     unresolved_relations: Py<PyList>,
+    self_relations: Py<PyList>,
     unknown_relation_types: Py<PyDict>,
     /// seconds reading (worker threads), merging their states, finishing or converting
     seconds: (f64, f64, f64),
@@ -110,12 +99,12 @@ struct ReadResult {
 /// Read PubTator files (strict: raise `kg.errors.ParseError`/`InputError` as the Python
 /// reader would).
 #[pyfunction]
-#[pyo3(signature = (paths, tables, strict, co_mentions, articles, threads, chunk_size, node_cls, edge_cls, finish, progress))]
+#[pyo3(signature = (paths, rules, strict, co_mentions, articles, threads, chunk_size, node_cls, edge_cls, finish, progress))]
 #[allow(clippy::too_many_arguments)]
 fn read_files<'py>(
     py: Python<'py>,
     paths: Vec<String>,
-    tables: &Bound<'py, PyDict>,
+    rules: &Bound<'py, PyDict>,
     strict: bool,
     co_mentions: bool,
     articles: bool,
@@ -126,7 +115,7 @@ fn read_files<'py>(
     finish: bool,
     progress: Option<Py<PyAny>>,
 ) -> PyResult<ReadResult> {
-    let t = tables_from(tables)?;
+    let r = Rules::from_py(rules)?;
     let o = Opts { strict, co_mentions, articles };
     let files = paths.clone();
     let mut titles = finish::Titles::default();
@@ -137,7 +126,7 @@ fn read_files<'py>(
     let mut on_event = |ev: driver::Event| -> bool {
         Python::attach(|py| {
             let step = || -> PyResult<()> {
-                add_titles(py, &mut titles, ev.titles)?;
+                add_titles(py, &r, &mut titles, ev.titles)?;
                 bytes += ev.raw_bytes;
                 docs += ev.docs;
                 if let Some(cb) = &progress {
@@ -151,8 +140,8 @@ fn read_files<'py>(
             step().map_err(|e| failed = Some(e)).is_ok()
         })
     };
-    let mut out = py.detach(|| driver::run(files, &t, &o, threads, chunk_size, &mut on_event));
-    if let Some(e) = failed {
+    let mut out = py.detach(|| driver::run(files, &r, &o, threads, chunk_size, &mut on_event));
+    if let Some(e) = failed.or_else(|| r.take_error()) {
         return Err(e);
     }
     finish::release(); // the states merged away
@@ -198,11 +187,29 @@ fn read_files<'py>(
         total.add(&counts);
         file_rows.push((counts.lines, docs));
     }
+    // a chunk's first document continues the document read before it when that has the
+    // same path and PMID (consecutive blocks): one article, counted once, titled by its
+    // first block (GraphBuilder.add)
+    let mut last: Option<(&str, &str)> = None;
+    for (fi, chunks) in out.chunks.iter().enumerate() {
+        for c in chunks {
+            if let Some(first) = c.first_pmid.as_deref() {
+                if last == Some((&paths[fi], first)) {
+                    out.state.documents -= 1;
+                } else if let Some((pmid, title)) = &c.first_title {
+                    add_titles(py, &r, &mut titles, vec![(pmid.clone(), title.clone())])?;
+                }
+            }
+            if let Some(pmid) = c.last_pmid.as_deref() {
+                last = Some((&paths[fi], pmid));
+            }
+        }
+    }
 
     // -- graph: finished rows, or the builder state for Python to finish ------------------
     let titles = if articles { Some(titles) } else { None };
     let finishing = std::time::Instant::now();
-    let (finished, graph) = match finish::finish(py, &mut out.state, finish, titles)? {
+    let (finished, graph) = match finish::finish(py, &r, &mut out.state, finish, titles)? {
         Ok(rows) => (true, rows),
         Err(titles) => (false, state_tuple(py, &mut out.state, node_cls, edge_cls, titles)?),
     };
@@ -211,14 +218,13 @@ fn read_files<'py>(
     for (lines, docs) in &file_rows {
         files.append((*lines, *docs))?;
     }
-    let mwi = PyDict::new(py);
-    for (k, v) in &st.mentions_without_id {
-        mwi.set_item(&**k, *v)?;
-    }
-    let unk = PyDict::new(py);
-    for (k, v) in &st.unknown_relation_types {
-        unk.set_item(&**k, *v)?;
-    }
+    let counter = |m: &FxHashMap<Box<str>, u64>| -> PyResult<Py<PyDict>> {
+        let d = PyDict::new(py);
+        for (k, v) in m {
+            d.set_item(&**k, *v)?;
+        }
+        Ok(d.unbind())
+    };
     let rej = PyList::empty(py);
     for (fi, line, reason, text) in &rejected {
         let d = PyDict::new(py);
@@ -228,18 +234,25 @@ fn read_files<'py>(
         d.set_item("text", text)?;
         rej.append(d)?;
     }
-    let unr = PyList::empty(py);
+    let relation_record = |file: usize, line: u64, pmid: &str, typ: &str, id1: &str, id2: &str, reason: &str| {
+        let d = PyDict::new(py);
+        d.set_item("path", &paths[file])?;
+        d.set_item("line", line)?;
+        d.set_item("pmid", pmid)?;
+        d.set_item("type", typ)?;
+        d.set_item("id1", id1)?;
+        d.set_item("id2", id2)?;
+        d.set_item("reason", reason)?;
+        PyResult::Ok(d)
+    };
+    let (unr, selfs) = (PyList::empty(py), PyList::empty(py));
     for c in out.chunks.iter().flatten() {
-        for u in &c.unresolved {
-            let d = PyDict::new(py);
-            d.set_item("path", &paths[u.file])?;
-            d.set_item("line", u.lineno)?;
-            d.set_item("pmid", &u.pmid)?;
-            d.set_item("type", &u.typ)?;
-            d.set_item("id1", &u.id1)?;
-            d.set_item("id2", &u.id2)?;
-            d.set_item("reason", unresolved_reason(py, u)?)?;
-            unr.append(d)?;
+        for u in &c.relations.unresolved {
+            let reason = unresolved_reason(py, u)?;
+            unr.append(relation_record(u.file, u.lineno, &u.pmid, &u.typ, &u.id1, &u.id2, &reason)?)?;
+        }
+        for x in &c.relations.self_relations {
+            selfs.append(relation_record(x.file, x.lineno, &x.pmid, &x.typ, &x.id1, &x.id2, &x.reason)?)?;
         }
     }
     Ok(ReadResult {
@@ -249,11 +262,15 @@ fn read_files<'py>(
         lines: counts_tuple(py, &total)?.unbind(),
         documents: st.documents,
         annotations_in_graph: st.annotations_in_graph,
-        mentions_without_id: mwi.unbind(),
+        mentions_without_id: counter(&st.mentions_without_id)?,
+        ids_not_of_type: counter(&st.ids_not_of_type)?,
+        pieces_without_id: counter(&st.pieces_without_id)?,
+        mention_mismatches: st.mention_mismatches,
         relations_in_graph: st.relations_in_graph,
         rejected: rej.unbind(),
         unresolved_relations: unr.unbind(),
-        unknown_relation_types: unk.unbind(),
+        self_relations: selfs.unbind(),
+        unknown_relation_types: counter(&st.unknown_relation_types)?,
         seconds: (out.seconds.0, out.seconds.1, finishing.elapsed().as_secs_f64()),
     })
 }
@@ -297,6 +314,13 @@ fn state_tuple<'py>(py: Python<'py>, st: &mut state::State, node_cls: &Bound<'py
         obj.setattr(pyo3::intern!(py, "forms"), forms)?;
         obj.setattr(pyo3::intern!(py, "mentions"), n.mentions)?;
         obj.setattr(pyo3::intern!(py, "pmids"), pm)?;
+        if !n.xrefs.is_empty() {
+            let xrefs = PySet::empty(py)?;
+            for &x in &n.xrefs {
+                xrefs.add(sym(x))?;
+            }
+            obj.setattr(pyo3::intern!(py, "xrefs"), xrefs)?;
+        }
         nodes.set_item(nid(i as u32), obj)?;
     }
     let edges = PyDict::new(py);
@@ -323,6 +347,7 @@ fn state_tuple<'py>(py: Python<'py>, st: &mut state::State, node_cls: &Bound<'py
             }
         }
         obj.setattr(pyo3::intern!(py, "count"), e.count)?;
+        obj.setattr(pyo3::intern!(py, "score"), e.score)?;
         let key = PyTuple::new(py, [nid(u), nid(v), sym(k)])?;
         edges.set_item(key, obj)?;
     }
@@ -333,22 +358,20 @@ fn state_tuple<'py>(py: Python<'py>, st: &mut state::State, node_cls: &Bound<'py
     PyTuple::new(py, [nodes.into_any(), edges.into_any(), arts.into_any()])
 }
 
-/// Each document's title, as `GraphBuilder.add` chooses: the longest (in characters),
-/// then the greatest, whatever order the documents come in.
-fn add_titles(py: Python<'_>, into: &mut finish::Titles, titles: Vec<(Box<str>, Box<str>)>) -> PyResult<()> {
+/// Each article's title, as `GraphBuilder.add` keeps it: the one title read, or
+/// `choose_title(old, new)` (Python) when a PMID comes again (in another file, or after
+/// other documents). Continued blocks never come here (see parse.rs).
+fn add_titles(py: Python<'_>, r: &Rules, into: &mut finish::Titles, titles: Vec<(Box<str>, Box<str>)>) -> PyResult<()> {
     for (pmid, title) in titles {
-        let (hash, len) = (state::hash_str(&pmid), uni::char_len(&title));
+        let hash = state::hash_str(&pmid);
         match into.find_mut(hash, |t| finish::is_of(py, t, &pmid)) {
             None => {
                 let (pmid, title) = (PyString::new(py, &pmid).unbind(), PyString::new(py, &title).unbind());
-                into.insert_unique(hash, finish::Title { hash, pmid, title, len }, |t| t.hash);
+                into.insert_unique(hash, finish::Title { hash, pmid, title }, |t| t.hash);
             }
             Some(old) => {
-                let chosen = old.title.bind(py).clone();
-                if (len, &*title) > (old.len, &*chosen.to_cow()?) {
-                    old.title = PyString::new(py, &title).unbind();
-                    old.len = len;
-                }
+                let chosen = r.choose_title.bind(py).call1((old.title.bind(py), &*title))?;
+                old.title = chosen.downcast_into::<PyString>()?.unbind();
             }
         }
     }
@@ -371,31 +394,23 @@ fn input_error(py: Python<'_>, message: String) -> PyResult<PyErr> {
     Ok(PyErr::from_value(cls.call1((message,))?))
 }
 
-/// Test hooks: Python-compatible string predicates, for checking the Unicode tables.
-#[pyfunction]
-fn _py_isdigit(s: &str) -> bool {
-    uni::is_digit_str(s)
-}
+/// Test hook: Python's `str.isspace`, as compiled in (uni.rs).
 #[pyfunction]
 fn _py_isspace(s: &str) -> bool {
     uni::is_space_str(s)
 }
+
+/// Test hook: `pmids` in the order the finish gives them (`kg.normalize.sort_pmids`'s).
 #[pyfunction]
-fn _py_decimal(s: &str) -> Option<u32> {
-    s.chars().next().and_then(uni::decimal_value)
-}
-#[pyfunction]
-fn _py_lower(s: &str) -> String {
-    uni::lower(s).into_owned()
+fn _sort_pmids(pmids: Vec<String>) -> Option<Vec<String>> {
+    finish::pmid_order(&pmids).map(|order| order.into_iter().map(|i| pmids[i as usize].clone()).collect())
 }
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ReadResult>()?;
     m.add_function(wrap_pyfunction!(read_files, m)?)?;
-    m.add_function(wrap_pyfunction!(_py_isdigit, m)?)?;
     m.add_function(wrap_pyfunction!(_py_isspace, m)?)?;
-    m.add_function(wrap_pyfunction!(_py_decimal, m)?)?;
-    m.add_function(wrap_pyfunction!(_py_lower, m)?)?;
+    m.add_function(wrap_pyfunction!(_sort_pmids, m)?)?;
     Ok(())
 }

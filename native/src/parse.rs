@@ -1,9 +1,10 @@
-//! Port of kg/pubtator.py's parse_pubtator over one chunk of bytes that starts at a
-//! document boundary (file start, or just after a blank line).
+//! kg/pubtator.py's parse_pubtator over one chunk of bytes that starts at a document
+//! boundary (file start, or just after a blank line). The line layout is read here; what
+//! a column means is asked of Python (`rules.rs`), once per distinct value.
 
-use crate::normalize::Tables;
-use crate::state::{Ann, Doc, Opts, Rel, State, Unresolved};
-use crate::uni::{decimal_value, is_digit_str, is_space_str, strip};
+use crate::rules::Rules;
+use crate::state::{Ann, Doc, Opts, Rel, RelationReport, State, Unresolved};
+use crate::uni::{is_space_str, strip};
 
 #[derive(Default, Clone, Copy, Debug)]
 pub struct Counts {
@@ -73,8 +74,14 @@ pub struct ChunkOut {
     pub yielded: bool,
     pub docs: u64,
     pub rejected: Vec<Rej>,
-    pub unresolved: Vec<Unresolved>,
+    pub relations: RelationReport,
     pub fatal: Option<Fatal>,
+    /// PMIDs of the chunk's first and last documents: a first document with the PMID of
+    /// the file's document before (in an earlier chunk) continues it (see lib.rs)
+    pub first_pmid: Option<String>,
+    pub last_pmid: Option<String>,
+    /// (PMID, title) of the first document (articles kept), added once that is known
+    pub first_title: Option<(Box<str>, Box<str>)>,
 }
 
 /// Python's UnicodeDecodeError reason and start for invalid UTF-8.
@@ -98,23 +105,19 @@ fn rstrip_crlf(s: &str) -> &str {
     s.trim_end_matches(['\r', '\n'])
 }
 
-/// `int(s)` for a string that passed `str.isdigit()`: normalized decimal text, or None
-/// where `int()` refuses it.
-fn py_int(s: &str, limit: usize) -> Option<String> {
-    let mut digits = String::with_capacity(s.len());
-    let mut n = 0usize;
-    for c in s.chars() {
-        match decimal_value(c) {
-            Some(d) => digits.push(char::from(b'0' + d as u8)),
-            None => return None,
-        }
-        n += 1;
-    }
-    if limit > 0 && n > limit {
+/// PMIDs and offsets are ASCII `[0-9]+` (`kg.normalize.is_ascii_digits`).
+fn is_ascii_digits(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// `int(s)` of ASCII digits without leading zeros, or None where `int()` refuses it
+/// (more digits than `sys.get_int_max_str_digits()`).
+fn py_int(s: &str, limit: usize) -> Option<&str> {
+    if limit > 0 && s.len() > limit {
         return None;
     }
-    let t = digits.trim_start_matches('0');
-    Some(if t.is_empty() { "0".to_string() } else { t.to_string() })
+    let t = s.trim_start_matches('0');
+    Some(if t.is_empty() { "0" } else { t })
 }
 
 fn int_lt(a: &str, b: &str) -> bool {
@@ -130,7 +133,7 @@ fn to_i64(s: &str) -> i64 {
 }
 
 pub struct Ctx<'t> {
-    pub t: &'t Tables,
+    pub r: &'t Rules,
     pub o: &'t Opts,
     pub file: usize,
 }
@@ -176,13 +179,29 @@ fn parse_inner<'a>(cx: &Ctx, st: &mut State, buf: &'a [u8], first_lineno: u64, t
             continue;
         }};
     }
+    // PMID of the chunk's last document so far: consecutive blocks of one PMID are one
+    // article (GraphBuilder.add: counted once, titled by the first block)
+    let mut prev: Option<&'a str> = None;
     macro_rules! emit {
         ($d:expr) => {{
             let d = $d;
             out.yielded = true;
             out.synced.add(&c);
             c = Counts::default();
-            if let Err(u) = st.add(cx.t, cx.o, &d, file, &mut out.unresolved) {
+            let continued = prev == Some(d.pmid);
+            if cx.o.articles && !continued {
+                let t = (d.pmid.into(), d.title.unwrap_or("").into());
+                if prev.is_none() {
+                    out.first_title = Some(t);
+                } else {
+                    st.titles.push(t);
+                }
+            }
+            if prev.is_none() {
+                out.first_pmid = Some(d.pmid.to_string());
+            }
+            prev = Some(d.pmid);
+            if let Err(u) = st.add(cx.r, cx.o, &d, continued, file, &mut out.relations) {
                 return Err(Fatal::Unresolved(u));
             }
             out.docs += 1;
@@ -243,7 +262,10 @@ fn parse_inner<'a>(cx: &Ctx, st: &mut State, buf: &'a [u8], first_lineno: u64, t
                     reject!(Reason::Text("title or abstract line without a PMID".to_string()), line);
                 }
                 let is_t = lb[bar + 1] == b't';
-                let text = &line[bar + 3..];
+                let mut text = &line[bar + 3..];
+                if lb[bar - 1] == b' ' && text.starts_with(' ') {
+                    text = &text[1..]; // `PMID |t| title`: spaced separators
+                }
                 if let Some(d) = doc.as_ref() {
                     let has = if is_t { d.title.is_some() } else { d.abstract_.is_some() };
                     if pmid != d.pmid || has {
@@ -295,34 +317,38 @@ fn parse_inner<'a>(cx: &Ctx, st: &mut State, buf: &'a [u8], first_lineno: u64, t
         }
         let d = { if doc.is_none() { doc = Some(new_doc!(pmid)); } doc.as_mut().unwrap() };
         let mut second = strip(cols[1]);
-        if is_digit_str(second) {
+        if is_ascii_digits(second) {
             if n < 5 {
                 reject!(Reason::Text(format!("annotation with {n} columns, needs at least 5")), line);
             }
             let end_s = strip(cols[2]);
-            if !is_digit_str(end_s) {
+            if !is_ascii_digits(end_s) {
                 reject!(Reason::NonNumericEnd(cols[2].to_string()), line);
             }
-            let start_v: i64 = if second.len() <= 18 && end_s.len() <= 18 && second.is_ascii() && end_s.is_ascii() {
+            let (start, end): (i64, i64) = if second.len() <= 18 && end_s.len() <= 18 {
                 let a: i64 = second.parse().unwrap_or(i64::MAX);
                 let b: i64 = end_s.parse().unwrap_or(i64::MAX);
                 if b < a {
                     reject!(Reason::Text(format!("end offset {b} before start {a}")), line);
                 }
-                a
+                (a, b)
             } else {
-                let limit = cx.t.int_max_digits;
+                let limit = cx.r.int_max_digits;
                 let (start, end) = match (py_int(second, limit), py_int(end_s, limit)) {
                     (Some(a), Some(b)) => (a, b),
                     _ => reject!(Reason::Text("offset is not a usable number".to_string()), line),
                 };
-                if int_lt(&end, &start) {
+                if int_lt(end, start) {
                     reject!(Reason::Text(format!("end offset {end} before start {start}")), line);
                 }
-                to_i64(&start)
+                (to_i64(start), to_i64(end))
             };
+            if let Some(problem) = st.type_problem(cx.r, cols[4]) {
+                reject!(Reason::Text(problem.to_string()), line);
+            }
             d.anns.push(Ann {
-                start: start_v,
+                start,
+                end,
                 text: cols[3],
                 typ: strip(cols[4]),
                 ident: if n > 5 { strip(cols[5]) } else { "" },
@@ -331,10 +357,17 @@ fn parse_inner<'a>(cx: &Ctx, st: &mut State, buf: &'a [u8], first_lineno: u64, t
             c.annotations += 1;
             continue;
         }
-        if is_digit_str(second.trim_start_matches('-')) {
+        if is_ascii_digits(second.trim_start_matches('-')) {
             reject!(Reason::Text(format!("negative offset {second}")), line);
         }
-        if n == 3 && second.contains(' ') {
+        if !second.is_ascii() {
+            if let Some(problem) = st.offset_problem(cx.r, second) {
+                reject!(Reason::Text(problem.to_string()), line); // `²`: a digit, not an ASCII one
+            }
+        }
+        // a relation line with a space for a tab (`PMID\tAssociation Osteoporosis\tMAPK1`), only
+        // when the first word is a known relation type (`Translation 7488T/C` is not)
+        if n == 3 && second.find(' ').is_some_and(|sp| st.relation(cx.r, &second[..sp]).known) {
             let sp = second.find(' ').unwrap();
             let (rel_type, first_id) = (&second[..sp], &second[sp + 1..]);
             let last = cols[2];
@@ -345,9 +378,10 @@ fn parse_inner<'a>(cx: &Ctx, st: &mut State, buf: &'a [u8], first_lineno: u64, t
             second = rel_type;
             n = 4;
         }
-        if n <= 5 && cx.t.doc_level.contains(second) {
+        if n <= 5 && cx.r.doc_level.contains(second) {
             d.anns.push(Ann {
                 start: -1,
+                end: -1,
                 text: if n > 3 { cols[3] } else { "" },
                 typ: second,
                 ident: strip(cols[2]),
@@ -367,25 +401,18 @@ fn parse_inner<'a>(cx: &Ctx, st: &mut State, buf: &'a [u8], first_lineno: u64, t
             typ: second,
             id1: strip(cols[2]),
             id2: strip(cols[3]),
-            novel: if n > 4 { strip(cols[4]) } else { "" },
+            note: if n > 4 { strip(cols[4]) } else { "" },
             lineno,
         });
         c.relations += 1;
     }
-    if truncated {
-        out.pending = c; // lost unless an earlier sync covers it: settled per file
-        return Ok(());
-    }
-    if let Some(d) = doc.take() {
-        // final sync() then the last document
-        out.synced.add(&c);
-        c = Counts::default();
-        out.yielded = true;
-        if let Err(u) = st.add(cx.t, cx.o, &d, file, &mut out.unresolved) {
-            return Err(Fatal::Unresolved(u));
+    if !truncated {
+        if let Some(d) = doc.take() {
+            emit!(d); // final sync() then the last document
+            drop(spare);
         }
-        out.docs += 1;
-    }
+    } // else: the open document is lost; its counts too, unless an earlier sync covers them (settled per file)
     out.pending = c;
+    out.last_pmid = prev.map(str::to_string);
     Ok(())
 }

@@ -1,7 +1,9 @@
-//! Port of kg/build.py's GraphBuilder.add (with _DocIndex, _typed_entity, _add_relation, _edge).
+//! kg/builder.py's GraphBuilder.add (with _DocIndex, _typed_entity, _add_relation, _edge):
+//! the builder's bookkeeping in Rust, every rule from Python (`rules.rs`), once per
+//! distinct value.
 
-use crate::normalize::{split_composite, Tables};
-use crate::uni::{char_len, lower, strip};
+use crate::rules::{RefLookup, Rules};
+use crate::uni::{char_len, strip};
 use rustc_hash::FxHashMap;
 use std::sync::Arc;
 
@@ -49,6 +51,8 @@ pub struct Node {
     /// PMID numbers (State::pmids); repeats of one document are skipped here, the rest by
     /// `sort_dedup` at the end: a Vec takes 4 bytes a PMID where a set takes 8-11.
     pub pmids: Vec<u32>,
+    /// other identifiers of the entity (State::syms)
+    pub xrefs: Vec<u32>,
 }
 
 #[inline]
@@ -67,10 +71,6 @@ pub fn sort_dedup(v: &mut Vec<u32>) {
 
 impl Node {
     #[inline]
-    fn add_pmid(&mut self, p: u32) {
-        push_new(&mut self.pmids, p);
-    }
-    #[inline]
     fn add_type(&mut self, t: u32, n: u64) {
         for e in self.types.iter_mut() {
             if e.0 == t {
@@ -80,6 +80,31 @@ impl Node {
         }
         self.types.push((t, n));
     }
+    /// The annotation or typed id names this node in document `pmid`.
+    #[inline]
+    fn seen(&mut self, pmid: u32, xrefs: &[u32]) {
+        self.exists = true;
+        push_new(&mut self.pmids, pmid);
+        union(&mut self.xrefs, xrefs);
+    }
+    #[inline]
+    fn add_form(&mut self, form: &str, counted: bool, in_title: bool) {
+        self.mentions += 1;
+        let form = strip(form);
+        if form.is_empty() || !counted {
+            return;
+        }
+        let outside = if in_title { 0 } else { 1 };
+        match self.forms.get_mut(form) {
+            Some(c) => {
+                c[0] += 1;
+                c[1] += outside;
+            }
+            None => {
+                self.forms.insert(form.into(), [1, outside]);
+            }
+        }
+    }
 }
 
 #[derive(Default)]
@@ -88,11 +113,23 @@ pub struct Edge {
     pub source_types: Vec<u32>,
     pub novel: Option<Vec<u32>>,
     pub count: u64,
+    /// the highest confidence score given (BC5CDR prediction files)
+    pub score: Option<f64>,
+}
+
+/// Python's `max(old, new)` of two scores (the first unless the second is greater).
+#[inline]
+pub fn max_score(old: Option<f64>, new: f64) -> f64 {
+    match old {
+        Some(o) if new.partial_cmp(&o) != Some(std::cmp::Ordering::Greater) => o,
+        _ => new,
+    }
 }
 
 pub struct Ann<'a> {
     /// -1: document-level; large offsets saturate
     pub start: i64,
+    pub end: i64,
     pub text: &'a str,
     pub typ: &'a str,
     pub ident: &'a str,
@@ -104,7 +141,7 @@ pub struct Rel<'a> {
     pub typ: &'a str,
     pub id1: &'a str,
     pub id2: &'a str,
-    pub novel: &'a str,
+    pub note: &'a str,
     pub lineno: u64,
 }
 
@@ -135,7 +172,64 @@ pub struct Unresolved {
     pub doc_pmid: String,
 }
 
-type Ids = Arc<[u32]>;
+/// A relation whose two sides are one entity (no self-loop is made).
+#[derive(Clone, Debug)]
+pub struct SelfRelation {
+    pub file: usize,
+    pub lineno: u64,
+    pub pmid: String,
+    pub typ: String,
+    pub id1: String,
+    pub id2: String,
+    pub reason: String,
+}
+
+/// What a chunk's relations leave for the report, in line order.
+#[derive(Default)]
+pub struct RelationReport {
+    pub unresolved: Vec<Unresolved>,
+    pub self_relations: Vec<SelfRelation>,
+}
+
+/// A node id of a resolved annotation: a node, or an id completed per document.
+enum Nid {
+    Node(u32),
+    Scoped(Box<str>),
+}
+
+/// Alias keys of an annotation's entities, each with the entities it names.
+type Aliases = Box<[(Box<str>, Box<[Nid]>)]>;
+/// The edges `(u, v)` a relation line makes.
+type Pairs = Arc<[(u32, u32)]>;
+/// A relation line's two sides (nodes) and whether its type is directed.
+type Sides = (Box<[u32]>, Box<[u32]>, bool);
+
+/// `resolve_annotation`'s answer with its strings made numbers of this state.
+struct Res {
+    etype: u32,
+    ids: Box<[Nid]>,
+    pieces: Box<[Option<Nid>]>,
+    pieces_without_id: u64,
+    xrefs: Box<[Box<[u32]>]>,
+    aliases: Aliases,
+    unusable: bool,
+}
+
+struct ResEntry {
+    hash: u64,
+    key: (Box<str>, Box<str>, Box<str>),
+    res: Arc<Res>,
+}
+
+#[derive(Clone, Copy)]
+pub struct RelInfo {
+    pub key: u32,
+    pub known: bool,
+    pub directed: bool,
+    pub raw: u32,
+}
+
+type Note = Option<(bool, Option<f64>)>;
 
 #[derive(Default)]
 pub struct State {
@@ -145,18 +239,26 @@ pub struct State {
     pub node_ix: FxHashMap<Box<str>, u32>,
     pub nodes: Vec<Node>,
     pub edges: FxHashMap<(u32, u32, u32), Edge>,
-    /// (PMID, title) of the documents read since the driver last took them: titles go to
+    /// (PMID, title) of the articles read since the driver last took them: titles go to
     /// Python chunk by chunk, so that they are never all held twice.
     pub titles: Vec<(Box<str>, Box<str>)>,
-    idcache: FxHashMap<Box<str>, u32>,
-    slots: Vec<FxHashMap<Box<str>, Ids>>,
-    /// raw annotation type -> (canonical type sym, idcache slot)
-    typecache: FxHashMap<Box<str>, (u32, u32)>,
-    relcache: FxHashMap<Box<str>, (u32, bool, bool, u32)>,
+    /// caches of the Python rules' answers, per distinct value
+    resolved: hashbrown::HashTable<ResEntry>,
+    relations: FxHashMap<Box<str>, RelInfo>,
+    notes: FxHashMap<Box<str>, (bool, Option<f64>)>,
+    refs: FxHashMap<Box<str>, Arc<RefLookup>>,
+    pairs1: FxHashMap<(u32, u32, bool), Pairs>,
+    pairs: FxHashMap<Sides, Pairs>,
+    type_problems: FxHashMap<Box<str>, Option<Box<str>>>,
+    offset_problems: FxHashMap<Box<str>, Option<Box<str>>>,
+    lowered: FxHashMap<Box<str>, Box<str>>,
     pub documents: u64,
     pub annotations_in_graph: u64,
     pub relations_in_graph: u64,
+    pub mention_mismatches: u64,
     pub mentions_without_id: FxHashMap<Box<str>, u64>,
+    pub ids_not_of_type: FxHashMap<Box<str>, u64>,
+    pub pieces_without_id: FxHashMap<Box<str>, u64>,
     pub unknown_relation_types: FxHashMap<Box<str>, u64>,
 }
 
@@ -166,11 +268,14 @@ pub struct Opts {
     pub articles: bool,
 }
 
+#[derive(Default)]
+#[allow(clippy::type_complexity)]
 struct DocIndex<'a> {
-    raw: FxHashMap<&'a str, Ids>,
-    annotations: Vec<(&'a str, &'a str, u32, Ids)>,
-    aliases: Option<FxHashMap<String, Vec<u32>>>,
-    by_text: FxHashMap<String, Vec<u32>>,
+    raw: FxHashMap<&'a str, Vec<u32>>,
+    /// (resolved, mention text, its nodes) of each annotation with an id
+    annotations: Vec<(Arc<Res>, &'a str, Box<[u32]>)>,
+    aliases: Option<FxHashMap<Box<str>, Vec<u32>>>,
+    by_text: Option<FxHashMap<Box<str>, Vec<u32>>>,
 }
 
 #[inline]
@@ -179,6 +284,55 @@ fn union(dst: &mut Vec<u32>, src: &[u32]) {
         if !dst.contains(&x) {
             dst.push(x);
         }
+    }
+}
+
+fn bump(counter: &mut FxHashMap<Box<str>, u64>, key: &str, n: u64) {
+    match counter.get_mut(key) {
+        Some(c) => *c += n,
+        None => {
+            counter.insert(key.into(), n);
+        }
+    }
+}
+
+/// A document's text (title, a space, abstract), to check mentions against their offsets.
+struct DocText {
+    text: Option<String>,
+    /// byte offset of each character, when the text is not ASCII
+    chars: Option<Vec<usize>>,
+}
+
+impl DocText {
+    fn new(title: Option<&str>, abstract_: Option<&str>) -> DocText {
+        let text = if title.is_none() && abstract_.is_none() {
+            None
+        } else {
+            Some(format!("{} {}", title.unwrap_or(""), abstract_.unwrap_or("")))
+        };
+        let chars = text.as_ref().filter(|t| !t.is_ascii()).map(|t| {
+            let mut v: Vec<usize> = t.char_indices().map(|(i, _)| i).collect();
+            v.push(t.len());
+            v
+        });
+        DocText { text, chars }
+    }
+
+    /// False when the text at [start, end) (in characters) is there and is not `mention`.
+    fn agrees(&self, start: i64, end: i64, mention: &str) -> bool {
+        let Some(text) = &self.text else { return true };
+        let len = match &self.chars {
+            Some(c) => c.len() - 1,
+            None => text.len(),
+        } as i64;
+        if !(0 <= start && start < end && end <= len) {
+            return true;
+        }
+        let (a, b) = match &self.chars {
+            Some(c) => (c[start as usize], c[end as usize]),
+            None => (start as usize, end as usize),
+        };
+        &text[a..b] == mention
     }
 }
 
@@ -193,139 +347,177 @@ impl State {
         i
     }
 
-    fn slot(&mut self, etype: &str) -> u32 {
-        if let Some(&s) = self.idcache.get(etype) {
-            return s;
+    /// `resolve_annotation(raw_type, raw_id, extra)`, once per distinct triple.
+    fn resolve(&mut self, r: &Rules, raw_type: &str, raw_id: &str, extra: &str) -> Arc<Res> {
+        use std::hash::BuildHasher;
+        let hash = rustc_hash::FxBuildHasher.hash_one((raw_type, raw_id, extra));
+        let eq = |e: &ResEntry| &*e.key.0 == raw_type && &*e.key.1 == raw_id && &*e.key.2 == extra;
+        if let Some(e) = self.resolved.find(hash, eq) {
+            return e.res.clone();
         }
-        let s = self.slots.len() as u32;
-        self.slots.push(FxHashMap::default());
-        self.idcache.insert(etype.into(), s);
-        s
+        let py = r.resolve_annotation(raw_type, raw_id, extra);
+        let nid = |st: &mut State, id: &str| {
+            if id.ends_with(&*r.doc_scope) {
+                Nid::Scoped(id.into())
+            } else {
+                Nid::Node(st.node(id))
+            }
+        };
+        let ids: Box<[Nid]> = py.ids.iter().map(|i| nid(self, i)).collect();
+        let pieces: Box<[Option<Nid>]> = py.pieces.iter().map(|p| p.as_deref().map(|i| nid(self, i))).collect();
+        let xrefs = py.xrefs.iter().map(|x| x.iter().map(|s| self.syms.get(s)).collect()).collect();
+        let aliases = py.aliases.iter().map(|(k, ids)| (k.as_str().into(), ids.iter().map(|i| nid(self, i)).collect())).collect();
+        let res = Arc::new(Res {
+            etype: self.syms.get(&py.etype),
+            pieces_without_id: pieces.iter().filter(|p| p.is_none()).count() as u64,
+            ids,
+            pieces,
+            xrefs,
+            aliases,
+            unusable: py.unusable,
+        });
+        let key = (raw_type.into(), raw_id.into(), extra.into());
+        self.resolved.insert_unique(hash, ResEntry { hash, key, res: res.clone() }, |e| e.hash);
+        res
     }
 
-    fn entity_ids(&mut self, t: &Tables, raw: &str, etype: &str) -> Ids {
-        let slot = self.slot(etype);
-        self.entity_ids_in(t, raw, etype, slot)
-    }
-
-    #[inline]
-    fn entity_ids_in(&mut self, t: &Tables, raw: &str, etype: &str, slot: u32) -> Ids {
-        if let Some(ids) = self.slots[slot as usize].get(raw) {
-            return ids.clone();
+    /// The node of a resolved id in document `pmid`.
+    fn nid(&mut self, r: &Rules, n: &Nid, pmid: &str) -> u32 {
+        match n {
+            Nid::Node(i) => *i,
+            Nid::Scoped(id) => {
+                let id = r.scoped_id(id, pmid);
+                self.node(&id)
+            }
         }
-        let strs = t.entity_ids(raw, etype);
-        let ids: Ids = strs.iter().map(|s| self.node(s)).collect::<Vec<_>>().into();
-        self.slots[slot as usize].insert(raw.into(), ids.clone());
-        ids
     }
 
-    #[inline]
-    fn type_of(&mut self, t: &Tables, raw: &str) -> (u32, u32) {
-        if let Some(&x) = self.typecache.get(raw) {
+    fn nids(&mut self, r: &Rules, ns: &[Nid], pmid: &str) -> Vec<u32> {
+        ns.iter().map(|n| self.nid(r, n, pmid)).collect()
+    }
+
+    /// `canonical_relation` / `relation_directed`, once per distinct relation type.
+    pub fn relation(&mut self, r: &Rules, raw: &str) -> RelInfo {
+        if let Some(&x) = self.relations.get(raw) {
             return x;
         }
-        let etype = t.canonical_type(raw);
-        let x = (self.syms.get(etype), self.slot(etype));
-        self.typecache.insert(raw.into(), x);
+        let t = r.relation_type(raw);
+        let x = RelInfo { key: self.syms.get(&t.key), known: t.known, directed: t.directed, raw: self.syms.get(raw) };
+        self.relations.insert(raw.into(), x);
         x
     }
 
-    /// `GraphBuilder.add`; Err(unresolved relation) in strict mode.
-    pub fn add(&mut self, t: &Tables, o: &Opts, doc: &Doc, file: usize,
-               unresolved: &mut Vec<Unresolved>) -> Result<(), Box<Unresolved>> {
-        self.documents += 1;
-        let pmid = self.pmids.get(doc.pmid);
-        if o.articles {
-            self.titles.push((doc.pmid.into(), doc.title.unwrap_or("").into()));
+    /// `type_column_problem`, once per distinct type column.
+    pub fn type_problem(&mut self, r: &Rules, raw: &str) -> Option<&str> {
+        if !self.type_problems.contains_key(raw) {
+            let p = r.type_column_problem(raw).map(|s| s.into_boxed_str());
+            self.type_problems.insert(raw.into(), p);
         }
+        self.type_problems[raw].as_deref()
+    }
+
+    /// `offset_problem` of a non-ASCII second column, once per distinct value.
+    pub fn offset_problem(&mut self, r: &Rules, raw: &str) -> Option<&str> {
+        if !self.offset_problems.contains_key(raw) {
+            let p = r.offset_problem(raw).map(|s| s.into_boxed_str());
+            self.offset_problems.insert(raw.into(), p);
+        }
+        self.offset_problems[raw].as_deref()
+    }
+
+    fn note(&mut self, r: &Rules, text: &str) -> Note {
+        if text.is_empty() {
+            return None;
+        }
+        if let Some(&x) = self.notes.get(text) {
+            return Some(x);
+        }
+        let x = r.relation_note(text);
+        self.notes.insert(text.into(), x);
+        Some(x)
+    }
+
+    /// Python's `text.lower()`.
+    fn lower(&mut self, r: &Rules, text: &str) -> Box<str> {
+        if text.is_ascii() {
+            return text.to_ascii_lowercase().into();
+        }
+        if let Some(l) = self.lowered.get(text) {
+            return l.clone();
+        }
+        let l: Box<str> = r.lower(text).into();
+        self.lowered.insert(text.into(), l.clone());
+        l
+    }
+
+    /// `GraphBuilder.add`; `continued`: the document goes on the one before (same PMID,
+    /// consecutive blocks of one file). Err(unresolved relation) in strict mode.
+    pub fn add(&mut self, r: &Rules, o: &Opts, doc: &Doc, continued: bool, file: usize,
+               out: &mut RelationReport) -> Result<(), Box<Unresolved>> {
+        if !continued {
+            self.documents += 1;
+        }
+        let pmid = self.pmids.get(doc.pmid);
         let title_len = doc.title.map(char_len).unwrap_or(0) as i64;
-        let mut index = if doc.rels.is_empty() {
-            None
-        } else {
-            Some(DocIndex { raw: FxHashMap::default(), annotations: Vec::new(), aliases: None, by_text: FxHashMap::default() })
-        };
+        let text = DocText::new(doc.title, doc.abstract_);
+        let mut index = if doc.rels.is_empty() { None } else { Some(DocIndex::default()) };
         let mut doc_ids: Vec<u32> = Vec::new();
         for ann in &doc.anns {
-            let (etype_sym, slot) = self.type_of(t, ann.typ);
-            let ids = match self.slots[slot as usize].get(ann.ident) {
-                Some(ids) => ids.clone(),
-                None => {
-                    let etype = self.syms.s(etype_sym).to_string();
-                    self.entity_ids_in(t, ann.ident, &etype, slot)
-                }
-            };
-            if ids.is_empty() {
-                let etype = self.syms.s(etype_sym);
-                match self.mentions_without_id.get_mut(etype) {
-                    Some(n) => *n += 1,
-                    None => {
-                        let k: Box<str> = etype.into();
-                        self.mentions_without_id.insert(k, 1);
-                    }
+            let res = self.resolve(r, ann.typ, ann.ident, ann.parts);
+            if res.ids.is_empty() {
+                let etype = self.syms.s(res.etype);
+                bump(&mut self.mentions_without_id, etype, 1);
+                if res.unusable {
+                    bump(&mut self.ids_not_of_type, etype, 1);
                 }
                 continue;
             }
+            let ids = self.nids(r, &res.ids, doc.pmid);
             self.annotations_in_graph += 1;
-            let parts: Vec<&str> = if !ann.parts.is_empty() && ids.len() > 1 {
-                ann.parts.split('|').collect()
-            } else {
-                Vec::new()
-            };
+            let agrees = text.agrees(ann.start, ann.end, ann.text);
+            if !agrees {
+                self.mention_mismatches += 1;
+            }
             let in_title = 0 <= ann.start && ann.start < title_len;
-            for (i, &nix) in ids.iter().enumerate() {
-                let node = &mut self.nodes[nix as usize];
-                node.exists = true;
-                node.add_type(etype_sym, 1);
-                node.add_pmid(pmid);
-                let one = |form: &str, node: &mut Node| {
-                    node.mentions += 1;
-                    let form = strip(form);
-                    if !form.is_empty() {
-                        match node.forms.get_mut(form) {
-                            Some(c) => {
-                                c[0] += 1;
-                                if !in_title {
-                                    c[1] += 1;
-                                }
-                            }
-                            None => {
-                                node.forms.insert(form.into(), [1, if in_title { 0 } else { 1 }]);
-                            }
+            if res.pieces_without_id > 0 {
+                bump(&mut self.pieces_without_id, self.syms.s(res.etype), res.pieces_without_id);
+            }
+            for (k, &n) in ids.iter().enumerate() {
+                let node = &mut self.nodes[n as usize];
+                node.add_type(res.etype, 1);
+                node.seen(pmid, &res.xrefs[k]);
+            }
+            if !res.pieces.is_empty() && !ann.parts.is_empty() && ann.parts.split('|').count() == res.pieces.len() {
+                // BC5CDR: one sub-mention per piece of the composite id
+                for (piece, form) in res.pieces.iter().zip(ann.parts.split('|')) {
+                    if let Some(p) = piece {
+                        let n = self.nid(r, p, doc.pmid);
+                        self.nodes[n as usize].add_form(form, agrees, in_title);
+                    }
+                }
+            } else {
+                for &n in &ids {
+                    let node = &mut self.nodes[n as usize];
+                    if ann.start < 0 {
+                        for f in ann.text.split('|') {
+                            node.add_form(f, agrees, in_title); // document-level: every form
                         }
+                    } else {
+                        node.add_form(ann.text, agrees, in_title);
                     }
-                };
-                if parts.len() == ids.len() {
-                    one(parts[i], node);
-                } else if ann.start < 0 {
-                    for f in ann.text.split('|') {
-                        one(f, node);
-                    }
-                } else {
-                    one(ann.text, node);
                 }
             }
             if o.co_mentions {
                 union(&mut doc_ids, &ids);
             }
             if let Some(ix) = index.as_mut() {
-                match ix.raw.get_mut(ann.ident) {
-                    None => {
-                        ix.raw.insert(ann.ident, ids.clone());
-                    }
-                    Some(hit) => {
-                        if !ids.iter().all(|x| hit.contains(x)) {
-                            let mut v = hit.to_vec();
-                            union(&mut v, &ids);
-                            *hit = v.into();
-                        }
-                    }
-                }
-                ix.annotations.push((ann.ident, ann.text, etype_sym, ids.clone()));
+                union(ix.raw.entry(ann.ident).or_default(), &ids);
+                ix.annotations.push((res, ann.text, ids.into()));
             }
         }
         if let Some(ix) = index.as_mut() {
             for rel in &doc.rels {
-                self.add_relation(t, o, doc, rel, ix, pmid, file, unresolved)?;
+                self.add_relation(r, o, doc, rel, ix, pmid, file, out)?;
             }
         }
         if o.co_mentions {
@@ -340,130 +532,124 @@ impl State {
             let ids: Vec<u32> = ids.into_iter().map(|(_, i)| i).collect();
             for a in 0..ids.len() {
                 for b in a + 1..ids.len() {
-                    self.edge(ids[a], ids[b], key, pmid, None, "");
+                    self.edge(ids[a], ids[b], key, pmid, None, None);
                 }
             }
         }
         Ok(())
     }
 
-    fn build_aliases(&mut self, t: &Tables, ix: &mut DocIndex) {
-        let mut aliases: FxHashMap<String, Vec<u32>> = FxHashMap::default();
-        let anns = std::mem::take(&mut ix.annotations);
-        for (raw, text, esym, ids) in &anns {
-            let etype = &self.syms.s(*esym).to_string();
-            union(aliases.entry(strip(raw).to_string()).or_default(), ids);
-            for &nid in ids.iter() {
-                let id = self.nodes[nid as usize].id.to_string();
-                union(aliases.entry(id).or_default(), &[nid]);
-            }
-            if etype == "Variant" {
-                for key in t.variant_aliases(raw) {
-                    union(aliases.entry(key).or_default(), ids);
-                }
-            } else if ids.len() > 1 {
-                for piece in split_composite(raw) {
-                    let pids = self.entity_ids(t, piece, etype);
-                    union(aliases.entry(strip(piece).to_string()).or_default(), &pids);
-                }
-            }
-            union(ix.by_text.entry(lower(strip(text)).into_owned()).or_default(), ids);
-        }
-        ix.annotations = anns;
-        ix.aliases = Some(aliases);
-    }
-
-    fn resolve(&mut self, t: &Tables, ix: &mut DocIndex, r: &str, pmid: u32) -> Ids {
-        if let Some(found) = ix.raw.get(r) {
-            if !found.is_empty() {
-                return found.clone();
-            }
-        }
-        self.resolve_slow(t, ix, r, pmid).into()
-    }
-
-    fn resolve_slow(&mut self, t: &Tables, ix: &mut DocIndex, r: &str, pmid: u32) -> Vec<u32> {
-        if ix.aliases.is_none() {
-            self.build_aliases(t, ix);
-        }
-        let aliases = ix.aliases.as_ref().unwrap();
-        if let Some(found) = aliases.get(r) {
-            if !found.is_empty() {
-                return found.clone();
-            }
-        }
-        if let Some(bar) = r.find('|') {
-            let etype = &r[..bar];
-            if t.entity_types.contains_key(etype) {
-                let ct = t.canonical_type(etype).to_string();
-                return self.typed_entity(t, &ct, &r[bar + 1..], pmid, ix);
-            }
-        }
-        let mut out: Vec<u32> = Vec::new();
-        for piece in r.split(['|', ';', ',']) {
-            let piece = strip(piece);
-            match aliases.get(piece).filter(|h| !h.is_empty()) {
-                Some(hit) => union(&mut out, hit),
-                None => {
-                    let c = t.curie(piece, "");
-                    if let Some(hit) = aliases.get(c.as_str()) {
-                        union(&mut out, hit);
+    fn build_aliases(&mut self, r: &Rules, ix: &mut DocIndex, doc_pmid: &str) {
+        let mut aliases: FxHashMap<Box<str>, Vec<u32>> = FxHashMap::default();
+        for (res, _, _) in &ix.annotations {
+            for (key, ids) in res.aliases.iter() {
+                let ids = self.nids(r, ids, doc_pmid);
+                match aliases.get_mut(&**key) {
+                    Some(v) => union(v, &ids),
+                    None => {
+                        aliases.insert(key.clone(), ids);
                     }
                 }
             }
         }
-        if !out.is_empty() {
-            return out;
-        }
-        for key in t.variant_aliases(r) {
-            if let Some(hit) = aliases.get(&key) {
-                union(&mut out, hit);
-            }
-        }
-        if !out.is_empty() {
-            return out;
-        }
-        match ix.by_text.get(lower(r).as_ref()) {
-            Some(hit) => hit.clone(),
-            None => out,
-        }
+        ix.aliases = Some(aliases);
     }
 
-    fn typed_entity(&mut self, t: &Tables, etype: &str, ident: &str, pmid: u32, ix: &DocIndex) -> Vec<u32> {
-        let ids = self.entity_ids(t, ident, etype);
-        let etype_sym = self.syms.get(etype);
+    /// The mention texts of the document (NetMedEx's "standardized" files name entities so).
+    fn build_by_text(&mut self, r: &Rules, ix: &mut DocIndex) {
+        let mut by_text: FxHashMap<Box<str>, Vec<u32>> = FxHashMap::default();
+        for (_, text, ids) in &ix.annotations {
+            let key = self.lower(r, strip(text));
+            union(by_text.entry(key).or_default(), ids);
+        }
+        ix.by_text = Some(by_text);
+    }
+
+    /// `_DocIndex.resolve`: the nodes a relation id names.
+    fn resolve_ref(&mut self, r: &Rules, ix: &mut DocIndex, id: &str, doc_pmid: &str, pmid: u32) -> Vec<u32> {
+        if let Some(found) = ix.raw.get(id).filter(|f| !f.is_empty()) {
+            return found.clone();
+        }
+        if ix.aliases.is_none() {
+            self.build_aliases(r, ix, doc_pmid);
+        }
+        let aliases = ix.aliases.as_ref().unwrap();
+        if let Some(found) = aliases.get(id).filter(|f| !f.is_empty()) {
+            return found.clone();
+        }
+        let lookup = match self.refs.get(id) {
+            Some(l) => l.clone(),
+            None => {
+                let l = Arc::new(r.relation_ref(id));
+                self.refs.insert(id.into(), l.clone());
+                l
+            }
+        };
+        if let Some((etype, ident)) = &lookup.typed {
+            return self.typed_entity(r, etype, ident, doc_pmid, pmid, ix);
+        }
+        let mut out = Vec::new();
+        for keys in &lookup.groups {
+            for key in keys {
+                if let Some(hit) = aliases.get(key.as_str()) {
+                    union(&mut out, hit);
+                }
+            }
+            if !out.is_empty() {
+                return out;
+            }
+        }
+        if ix.by_text.is_none() {
+            self.build_by_text(r, ix);
+        }
+        let key = self.lower(r, id);
+        ix.by_text.as_ref().unwrap().get(&key).cloned().unwrap_or_default()
+    }
+
+    /// `_typed_entity`: nodes for a typed relation id, made when no annotation names them.
+    fn typed_entity(&mut self, r: &Rules, etype: &str, ident: &str, doc_pmid: &str, pmid: u32,
+                    ix: &DocIndex) -> Vec<u32> {
+        let res = self.resolve(r, etype, ident, "");
         let aliases = ix.aliases.as_ref().unwrap();
         let mut out = Vec::new();
-        for &nid in ids.iter() {
-            if out.contains(&nid) {
-                continue;
-            }
-            out.push(nid);
-            let node = &mut self.nodes[nid as usize];
-            node.exists = true;
+        for (k, n) in res.ids.iter().enumerate() {
+            let n = self.nid(r, n, doc_pmid);
+            let node = &mut self.nodes[n as usize];
             if !aliases.contains_key(&*node.id) {
-                node.add_type(etype_sym, 1);
+                node.add_type(res.etype, 1); // not annotated in this document: count its type once
             }
-            node.add_pmid(pmid);
+            node.seen(pmid, &res.xrefs[k]);
+            union(&mut out, &[n]);
         }
         out
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn add_relation(&mut self, t: &Tables, o: &Opts, doc: &Doc, rel: &Rel, ix: &mut DocIndex, pmid: u32,
-                    file: usize, unresolved: &mut Vec<Unresolved>) -> Result<(), Box<Unresolved>> {
-        let (key, known, directed, typ) = match self.relcache.get(rel.typ) {
-            Some(&x) => x,
-            None => {
-                let (key, known) = t.canonical_relation(rel.typ);
-                let directed = t.relation_directed(&key);
-                let x = (self.syms.get(&key), known, directed, self.syms.get(rel.typ));
-                self.relcache.insert(rel.typ.into(), x);
-                x
+    /// `relation_pairs(left, right, directed)`, once per distinct pair of sides.
+    fn pairs(&mut self, r: &Rules, left: &[u32], right: &[u32], directed: bool) -> Pairs {
+        if let ([u], [v]) = (left, right) {
+            if let Some(p) = self.pairs1.get(&(*u, *v, directed)) {
+                return p.clone();
             }
-        };
-        let left = self.resolve(t, ix, rel.id1, pmid);
-        let right = self.resolve(t, ix, rel.id2, pmid);
+        } else if let Some(p) = self.pairs.get(&(left.into(), right.into(), directed)) {
+            return p.clone();
+        }
+        let ids = |side: &[u32]| -> Vec<&str> { side.iter().map(|&n| &*self.nodes[n as usize].id).collect() };
+        let got = r.relation_pairs(&ids(left), &ids(right), directed);
+        let p: Pairs = got.iter().map(|(u, v)| (self.node(u), self.node(v))).collect();
+        if let ([u], [v]) = (left, right) {
+            self.pairs1.insert((*u, *v, directed), p.clone());
+        } else {
+            self.pairs.insert((left.into(), right.into(), directed), p.clone());
+        }
+        p
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn add_relation(&mut self, r: &Rules, o: &Opts, doc: &Doc, rel: &Rel, ix: &mut DocIndex, pmid: u32,
+                    file: usize, out: &mut RelationReport) -> Result<(), Box<Unresolved>> {
+        let info = self.relation(r, rel.typ);
+        let left = self.resolve_ref(r, ix, rel.id1, doc.pmid, pmid);
+        let right = self.resolve_ref(r, ix, rel.id2, doc.pmid, pmid);
         if left.is_empty() || right.is_empty() {
             let u = Unresolved {
                 file,
@@ -479,49 +665,50 @@ impl State {
             if o.strict {
                 return Err(Box::new(u));
             }
-            unresolved.push(u);
+            out.unresolved.push(u);
             return Ok(());
         }
-        if !known {
-            *self.unknown_relation_types.entry(rel.typ.into()).or_insert(0) += 1;
+        let pairs = self.pairs(r, &left, &right, info.directed);
+        if pairs.is_empty() {
+            let mut ids: Vec<&str> = left.iter().map(|&n| &*self.nodes[n as usize].id).collect();
+            ids.sort_unstable();
+            out.self_relations.push(SelfRelation {
+                file,
+                lineno: rel.lineno,
+                pmid: rel.pmid.to_string(),
+                typ: rel.typ.to_string(),
+                id1: rel.id1.to_string(),
+                id2: rel.id2.to_string(),
+                reason: format!("both sides are one entity: {}", ids.join(", ")),
+            });
+            return Ok(());
+        }
+        if !info.known {
+            bump(&mut self.unknown_relation_types, rel.typ, 1);
         }
         self.relations_in_graph += 1;
-        let sort = |v: Ids, nodes: &Vec<Node>| -> Ids {
-            if v.len() < 2 {
-                return v;
-            }
-            let mut v = v.to_vec();
-            v.sort_unstable_by(|a, b| nodes[*a as usize].id.cmp(&nodes[*b as usize].id));
-            v.into()
-        };
-        let left = sort(left, &self.nodes);
-        let right = sort(right, &self.nodes);
-        for &u0 in left.iter() {
-            let mut u = u0;
-            for &v0 in right.iter() {
-                let mut v = v0;
-                if !directed && self.nodes[v as usize].id < self.nodes[u as usize].id {
-                    std::mem::swap(&mut u, &mut v); // as Python: `u, v = v, u` leaks into later v
-                }
-                self.edge(u, v, key, pmid, Some(typ), rel.novel);
-            }
+        let note = self.note(r, rel.note);
+        for &(u, v) in pairs.iter() {
+            self.edge(u, v, info.key, pmid, Some(info.raw), note);
         }
         Ok(())
     }
 
-    fn edge(&mut self, u: u32, v: u32, key: u32, pmid: u32, source_type: Option<u32>, novel: &str) {
+    fn edge(&mut self, u: u32, v: u32, key: u32, pmid: u32, source_type: Option<u32>, note: Note) {
         let e = self.edges.entry((u, v, key)).or_default();
         push_new(&mut e.pmids, pmid);
         e.count += 1;
         if let Some(s) = source_type {
-            if !e.source_types.contains(&s) {
-                e.source_types.push(s);
-            }
+            union(&mut e.source_types, &[s]);
         }
-        if !novel.is_empty() {
-            let list = e.novel.get_or_insert_with(Vec::new);
-            if lower(novel).starts_with("novel") {
-                push_new(list, pmid);
+        match note {
+            None => {}
+            Some((_, Some(score))) => e.score = Some(max_score(e.score, score)),
+            Some((novel, None)) => {
+                let list = e.novel.get_or_insert_with(Vec::new);
+                if novel {
+                    push_new(list, pmid);
+                }
             }
         }
     }
@@ -549,10 +736,15 @@ impl State {
     /// Free the lookup tables that only reading needs (before the state is converted).
     pub fn drop_indexes(&mut self) {
         self.node_ix = Default::default();
-        self.idcache = Default::default();
-        self.slots = Default::default();
-        self.typecache = Default::default();
-        self.relcache = Default::default();
+        self.resolved = Default::default();
+        self.relations = Default::default();
+        self.notes = Default::default();
+        self.refs = Default::default();
+        self.pairs1 = Default::default();
+        self.pairs = Default::default();
+        self.type_problems = Default::default();
+        self.offset_problems = Default::default();
+        self.lowered = Default::default();
     }
 
     /// Fold another thread's state into this one.
@@ -577,31 +769,38 @@ impl State {
             }
             mine.mentions += n.mentions;
             mine.pmids.extend(n.pmids.iter().map(|&p| pmidmap[p as usize]));
+            let xrefs: Vec<u32> = n.xrefs.iter().map(|&x| symmap[x as usize]).collect();
+            union(&mut mine.xrefs, &xrefs);
         }
         for ((u, v, k), e) in other.edges {
             let key = (nodemap[u as usize], nodemap[v as usize], symmap[k as usize]);
             let mine = self.edges.entry(key).or_default();
             mine.pmids.extend(e.pmids.iter().map(|&p| pmidmap[p as usize]));
             for s in e.source_types {
-                let s = symmap[s as usize];
-                if !mine.source_types.contains(&s) {
-                    mine.source_types.push(s);
-                }
+                union(&mut mine.source_types, &[symmap[s as usize]]);
             }
             mine.count += e.count;
             if let Some(nv) = e.novel {
                 let list = mine.novel.get_or_insert_with(Vec::new);
                 list.extend(nv.iter().map(|&p| pmidmap[p as usize]));
             }
+            if let Some(s) = e.score {
+                mine.score = Some(max_score(mine.score, s));
+            }
         }
         self.documents += other.documents;
         self.annotations_in_graph += other.annotations_in_graph;
         self.relations_in_graph += other.relations_in_graph;
-        for (k, v) in other.mentions_without_id {
-            *self.mentions_without_id.entry(k).or_insert(0) += v;
-        }
-        for (k, v) in other.unknown_relation_types {
-            *self.unknown_relation_types.entry(k).or_insert(0) += v;
+        self.mention_mismatches += other.mention_mismatches;
+        for (mine, theirs) in [
+            (&mut self.mentions_without_id, other.mentions_without_id),
+            (&mut self.ids_not_of_type, other.ids_not_of_type),
+            (&mut self.pieces_without_id, other.pieces_without_id),
+            (&mut self.unknown_relation_types, other.unknown_relation_types),
+        ] {
+            for (k, v) in theirs {
+                *mine.entry(k).or_insert(0) += v;
+            }
         }
     }
 }

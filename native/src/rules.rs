@@ -1,0 +1,174 @@
+//! kg's rules, applied by calling their one definition in Python (`kg/normalize.py`, handed
+//! over by `kg/native.py`) on distinct values: the state caches each answer (per worker
+//! thread), so Python runs once per distinct annotation type/id, relation type, relation id,
+//! note, pair of relation sides, and the GIL is taken only on a cache miss.
+
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyString};
+use rustc_hash::FxHashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+
+/// The Python functions and the small tables the parser needs.
+pub struct Rules {
+    resolve_annotation: Py<PyAny>,
+    relation_type: Py<PyAny>,
+    relation_note: Py<PyAny>,
+    relation_pairs: Py<PyAny>,
+    relation_ref: Py<PyAny>,
+    scoped_id: Py<PyAny>,
+    type_column_problem: Py<PyAny>,
+    offset_problem: Py<PyAny>,
+    pub choose_name: Py<PyAny>,
+    pub choose_title: Py<PyAny>,
+    /// suffix of a node id scoped to its document (`kg.normalize.DOC_SCOPE`)
+    pub doc_scope: String,
+    /// types a document-level annotation line may carry (`PMID\ttype\tid`)
+    pub doc_level: FxHashSet<String>,
+    /// `sys.get_int_max_str_digits()`: `int()` refuses longer offsets
+    pub int_max_digits: usize,
+    failed: AtomicBool,
+    error: Mutex<Option<PyErr>>,
+}
+
+/// `kg.normalize.resolve_annotation`'s answer, as strings.
+#[derive(Default)]
+pub struct Resolved {
+    pub etype: String,
+    pub ids: Vec<String>,
+    pub pieces: Vec<Option<String>>,
+    pub xrefs: Vec<Vec<String>>,
+    pub aliases: Vec<(String, Vec<String>)>,
+    pub unusable: bool,
+}
+
+/// A relation type: edge key, whether the vocabulary knows it, whether it is directed.
+#[derive(Default)]
+pub struct RelType {
+    pub key: String,
+    pub known: bool,
+    pub directed: bool,
+}
+
+/// How a relation id that its document's annotations do not name as written is looked up.
+#[derive(Default)]
+pub struct RefLookup {
+    /// a typed id `Type|ID`: (type, id), resolved like an annotation
+    pub typed: Option<(String, String)>,
+    /// groups of alias keys, tried in order (the first group with a hit wins)
+    pub groups: Vec<Vec<String>>,
+}
+
+impl Rules {
+    pub fn from_py(d: &Bound<'_, PyDict>) -> PyResult<Rules> {
+        let get = |k: &str| -> PyResult<Bound<'_, PyAny>> {
+            d.get_item(k)?.ok_or_else(|| pyo3::exceptions::PyValueError::new_err(format!("missing rule {k}")))
+        };
+        let f = |k: &str| -> PyResult<Py<PyAny>> { Ok(get(k)?.unbind()) };
+        Ok(Rules {
+            resolve_annotation: f("resolve_annotation")?,
+            relation_type: f("relation_type")?,
+            relation_note: f("relation_note")?,
+            relation_pairs: f("relation_pairs")?,
+            relation_ref: f("relation_ref")?,
+            scoped_id: f("scoped_id")?,
+            type_column_problem: f("type_column_problem")?,
+            offset_problem: f("offset_problem")?,
+            choose_name: f("choose_name")?,
+            choose_title: f("choose_title")?,
+            doc_scope: get("doc_scope")?.extract()?,
+            doc_level: get("doc_level")?.extract::<Vec<String>>()?.into_iter().collect(),
+            int_max_digits: get("int_max_digits")?.extract()?,
+            failed: AtomicBool::new(false),
+            error: Mutex::new(None),
+        })
+    }
+
+    /// Run `f` holding the GIL; an exception is kept (the first one) and stops the read,
+    /// and the caller goes on with `T::default()` until the workers stop.
+    fn call<T: Default>(&self, f: impl FnOnce(Python<'_>) -> PyResult<T>) -> T {
+        if self.failed() {
+            return T::default();
+        }
+        Python::attach(|py| match f(py) {
+            Ok(v) => v,
+            Err(e) => {
+                self.failed.store(true, Ordering::Relaxed);
+                self.error.lock().unwrap().get_or_insert(e);
+                T::default()
+            }
+        })
+    }
+
+    /// Whether a Python rule raised (the read is then abandoned).
+    pub fn failed(&self) -> bool {
+        self.failed.load(Ordering::Relaxed)
+    }
+
+    pub fn take_error(&self) -> Option<PyErr> {
+        self.error.lock().unwrap().take()
+    }
+
+    pub fn resolve_annotation(&self, raw_type: &str, raw_id: &str, extra: &str) -> Resolved {
+        self.call(|py| {
+            let r = self.resolve_annotation.bind(py).call1((raw_type, raw_id, extra))?;
+            let strs = |name: &str| -> PyResult<Vec<String>> { r.getattr(name)?.extract() };
+            Ok(Resolved {
+                etype: r.getattr("type")?.extract()?,
+                ids: strs("ids")?,
+                pieces: r.getattr("pieces")?.extract()?,
+                xrefs: r.getattr("xrefs")?.extract()?,
+                aliases: r.getattr("aliases")?.extract()?,
+                unusable: r.getattr("unusable")?.is_truthy()?,
+            })
+        })
+    }
+
+    pub fn relation_type(&self, raw: &str) -> RelType {
+        self.call(|py| {
+            let (key, known, directed) = self.relation_type.bind(py).call1((raw,))?.extract()?;
+            Ok(RelType { key, known, directed })
+        })
+    }
+
+    /// A relation line's 5th column: (novel, score).
+    pub fn relation_note(&self, text: &str) -> (bool, Option<f64>) {
+        self.call(|py| self.relation_note.bind(py).call1((text,))?.extract())
+    }
+
+    /// The edges `(u, v)` one relation line makes between its two sides' node ids.
+    pub fn relation_pairs(&self, left: &[&str], right: &[&str], directed: bool) -> Vec<(String, String)> {
+        self.call(|py| {
+            let (l, r) = (PyList::new(py, left)?, PyList::new(py, right)?);
+            self.relation_pairs.bind(py).call1((l, r, directed))?.extract()
+        })
+    }
+
+    pub fn relation_ref(&self, raw: &str) -> RefLookup {
+        self.call(|py| {
+            let (typed, groups) = self.relation_ref.bind(py).call1((raw,))?.extract()?;
+            Ok(RefLookup { typed, groups })
+        })
+    }
+
+    /// A document-scoped node id completed with its document's PMID.
+    pub fn scoped_id(&self, node_id: &str, pmid: &str) -> String {
+        self.call(|py| self.scoped_id.bind(py).call1((node_id, pmid))?.extract())
+    }
+
+    /// Why an annotation's type column is not a type (None: it may be one).
+    pub fn type_column_problem(&self, raw: &str) -> Option<String> {
+        self.call(|py| self.type_column_problem.bind(py).call1((raw,))?.extract())
+    }
+
+    /// Why a non-ASCII second column that is not a relation type is rejected (Python's
+    /// `str.isdigit` takes `²`), or None.
+    pub fn offset_problem(&self, raw: &str) -> Option<String> {
+        self.call(|py| self.offset_problem.bind(py).call1((raw,))?.extract())
+    }
+
+    /// Python's `str.lower()` of a non-ASCII text.
+    pub fn lower(&self, text: &str) -> String {
+        self.call(|py| PyString::new(py, text).call_method0("lower")?.extract())
+    }
+}

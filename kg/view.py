@@ -101,8 +101,9 @@ def _library() -> str:
     return js
 
 
-def _select(G: nx.MultiDiGraph, entity, depth: int, types, min_pmids: int, max_nodes: int):
-    """The graph to draw, the seeds, how many entities were candidates, and how the cap chose."""
+def _select(G: nx.MultiDiGraph, entity, depth: int, types, min_pmids: int, max_nodes: int, isolated: bool = True):
+    """The graph to draw, the seeds, how many entities were candidates, how the cap chose,
+    and how many entities without a relation were left out (`isolated` False, whole graph only)."""
     if max_nodes < 1:
         raise ValueError(f"max_nodes must be 1 or more, not {max_nodes}")
     if entity is not None:
@@ -122,10 +123,13 @@ def _select(G: nx.MultiDiGraph, entity, depth: int, types, min_pmids: int, max_n
                                            if len(p or ()) < min_pmids])
         rank = lambda n: (-_articles(H.nodes[n]), n)  # noqa: E731
         how = "those mentioned in the most articles"
+    alone = [] if isolated or seeds else [n for n in H if H.degree(n) == 0]
+    if alone:
+        H = H.subgraph(set(H) - set(alone))
     total = H.number_of_nodes()
     if total > max_nodes:
         H = H.subgraph(sorted(H, key=rank)[:max_nodes])
-    return H, seeds, total, how
+    return H, seeds, total, how, len(alone)
 
 
 def _page_data(H: nx.MultiDiGraph, seeds: list[str], articles: dict[str, str]) -> dict:
@@ -173,7 +177,7 @@ def _page_data(H: nx.MultiDiGraph, seeds: list[str], articles: dict[str, str]) -
 
 def write_view(G: nx.MultiDiGraph, path: str | os.PathLike, entity: str | Iterable[str] | None = None,
                depth: int = 1, *, max_nodes: int = 300, types: str | Iterable[str] | None = None,
-               min_pmids: int = 1, title: str | None = None) -> ViewSummary:
+               min_pmids: int = 1, title: str | None = None, isolated: bool = True) -> ViewSummary:
     """Write an interactive, self-contained HTML view of the graph or of a neighbourhood.
 
     Nodes are coloured by entity type and sized by the number of articles that mention
@@ -202,6 +206,10 @@ def write_view(G: nx.MultiDiGraph, path: str | os.PathLike, entity: str | Iterab
         Only links supported by at least this many articles.
     title : str, optional
         Page title; by default says what is drawn.
+    isolated : bool
+        Whole graph only: also draw entities without any relation (they float around
+        the network and crowd it; ``kg view`` leaves them out unless ``--isolated``).
+        The page says how many were left out.
 
     Returns
     -------
@@ -222,8 +230,10 @@ def write_view(G: nx.MultiDiGraph, path: str | os.PathLike, entity: str | Iterab
     >>> summary = write_view(G, out, max_nodes=20)
     >>> summary.nodes, summary.total, "Showing 20 of 139 entities" in open(out, encoding="utf-8").read()
     (20, 139, True)
+    >>> write_view(G, out, isolated=False).total  # 57 of the seed's entities have no relation
+    82
     """
-    H, seeds, total, how = _select(G, entity, depth, types, min_pmids, max_nodes)
+    H, seeds, total, how, alone = _select(G, entity, depth, types, min_pmids, max_nodes, isolated)
     data = _page_data(H, seeds, G.graph.get("articles", {}))
     drawn, links = len(data["nodes"]), len(data["edges"])
     if title is None:
@@ -237,6 +247,8 @@ def write_view(G: nx.MultiDiGraph, path: str | os.PathLike, entity: str | Iterab
                 "to draw more, or pick a neighbourhood with --entity).")
     else:
         note = f"Showing all {total:,} entities."
+    if alone:
+        note += f" {alone:,} entities without any relation are not drawn (--isolated draws them)."
     payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
     page = (_TEMPLATE
             .replace("@TITLE@", html.escape(title))

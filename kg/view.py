@@ -464,10 +464,37 @@ _APP = r"""
     counts = plural(drawn, "entity", "entities") + ", " + plural(edges.length, "link") + " drawn";
     report("");
   });
+  // Labels that would overprint each other (around a hub): the entity in more articles keeps
+  // its label, the other shows its name on hover and when clicked. Boxes are vis-network's
+  // own (dot and label, canvas units, so the answer holds at every zoom).
+  function labelBoxes() {
+    return data.nodes.filter(function (n) { return nodes.get(n.id).label; }).sort(function (a, b) {
+      return (b.seed - a.seed) || (b.articles - a.articles);
+    }).map(function (n) { return network.getBoundingBox(n.id); });
+  }
+  function meets(a, b) { return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom; }
+  function declutter() {
+    var kept = [], hide = [];
+    data.nodes.slice().sort(function (a, b) { return (b.seed - a.seed) || (b.articles - a.articles); }).forEach(function (n) {
+      var box = network.getBoundingBox(n.id);
+      if (kept.some(function (k) { return meets(box, k); })) { hide.push({id: n.id, label: ""}); } else { kept.push(box); }
+    });
+    nodes.update(hide);
+    return hide.length;
+  }
+  function overlaps() {
+    var boxes = labelBoxes(), count = 0;
+    boxes.forEach(function (a, i) { boxes.slice(i + 1).forEach(function (b) { count += meets(a, b) ? 1 : 0; }); });
+    return count;
+  }
   network.once("stabilizationIterationsDone", function () {
     network.setOptions({physics: false});
     network.fit();
     network.redraw();  // draw now rather than at the next animation frame (which a busy or headless browser may delay)
+    status.dataset.overlapsBefore = String(overlaps());
+    status.dataset.labelsHidden = String(declutter());
+    network.redraw();
+    status.dataset.overlaps = String(overlaps());
     status.dataset.stabilized = "1";
   });
   var wanted = decodeURIComponent(location.hash.slice(1));

@@ -1,4 +1,5 @@
-"""The Neo4j Browser, end to end: how our users meet the graph.
+"""Pages in a real browser: the Neo4j Browser end to end (how our users meet the graph),
+and the labels of `kg view`'s page.
 
 Headless Chromium (Debian's, ``scripts/install-test-deps``; ``KG_CHROMIUM`` to point at
 another) driven by playwright-python (never ``playwright install``: no download) opens the
@@ -20,6 +21,7 @@ import re
 import shutil
 from urllib.parse import urlsplit
 
+import networkx as nx
 import pytest
 
 import kg
@@ -27,8 +29,6 @@ from kg.neo4j import load_graph
 
 from conftest import ROOT, SEEDS, skip_or_fail
 from neo4j_support import NEO4J_AUTH, NEO4J_DATABASE, NEO4J_URI, empty_db, neo4j_driver, query  # noqa: F401
-
-pytestmark = pytest.mark.neo4j
 
 QUERY_FILE = ROOT / "cypher" / "example_disease_associations.cypher"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -57,7 +57,8 @@ def browser_url(driver) -> str:
 
 
 def _local_only(route) -> None:
-    if urlsplit(route.request.url).hostname in LOCAL_HOSTS:
+    url = urlsplit(route.request.url)
+    if url.scheme in ("file", "data") or url.hostname in LOCAL_HOSTS:
         route.continue_()
     else:
         route.abort()
@@ -72,6 +73,7 @@ def _run(page, command: str, done_text: str | None = None) -> None:
         page.get_by_text(done_text).first.wait_for(timeout=30_000)
 
 
+@pytest.mark.neo4j
 def test_browser_runs_the_disease_associations_example(chromium_path, empty_db, tmp_path):
     from playwright.sync_api import sync_playwright  # test extra: playwright (the library only)
 
@@ -121,3 +123,34 @@ def test_browser_runs_the_disease_associations_example(chromium_path, empty_db, 
     assert shown == expected, f"screenshot: {shot}"
     assert shot.stat().st_size > 10_000 and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
+
+
+def test_view_labels_at_a_hub_do_not_overprint(chromium_path, tmp_path):
+    """40 long-named genes around one disease: drawn as they are, their labels overprint
+    each other; the page keeps the label of the entity in more articles (and the hub's)."""
+    from playwright.sync_api import sync_playwright
+
+    from kg.view import write_view
+
+    G = nx.MultiDiGraph()
+    G.add_node("MESH:D008180", type="Disease", name="systemic lupus erythematosus", pmids=[str(i) for i in range(50)])
+    for i in range(40):
+        G.add_node(f"NCBIGene:{i}", type="Gene", name=f"interferon regulatory factor {i}", pmids=[str(i)] * (i % 3 + 1))
+        G.add_edge("MESH:D008180", f"NCBIGene:{i}", "Association", pmids=[str(i)])
+    page_path = write_view(G, tmp_path / "hub.html").path
+    with sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"), executable_path=chromium_path, args=CHROMIUM_ARGS, headless=True,
+            viewport={"width": 1200, "height": 900})
+        try:
+            context.route("**/*", _local_only)
+            page = context.new_page()
+            page.goto(page_path.resolve().as_uri())
+            page.wait_for_selector("#kg-status[data-stabilized='1']", timeout=60_000)
+            status = page.eval_on_selector("#kg-status", "e => Object.assign({}, e.dataset)")
+            page.screenshot(path=str(tmp_path / "hub.png"))
+        finally:
+            context.close()
+    assert int(status["overlapsBefore"]) > 0, status  # the test can fail: they did overprint
+    assert status["overlaps"] == "0", status
+    assert 0 < int(status["labelsHidden"]) < 40, status

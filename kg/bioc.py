@@ -256,8 +256,12 @@ class _Converter:
         c.lines += 1
         c.annotations += 1
         low = {str(k).lower(): v for k, v in infons.items()}
+        ident = _identifier(low)
+        name = _str(low.get("name"))
+        if name and name in (ident, ident.rpartition(":")[2], ident.removeprefix("CVCL_")):
+            name = ""  # PubTator3 "names" species and cell lines by their number: no name
         return Annotation(pmid, start, end, text if isinstance(text, str) else _str(text),
-                          _str(low.get("type")), _identifier(low), c.lines, name=_str(low.get("name")))
+                          _str(low.get("type")), ident, c.lines, name=name)
 
     def relation(self, pmid: str, r: dict, by_id: dict[str, tuple[str, str]]) -> Relation | None:
         infons = r.get("infons") or {}

@@ -19,7 +19,6 @@ import networkx as nx
 
 from .errors import ParseError
 from .normalize import (
-    DOC_SCOPE,
     ENTITY_TYPES,
     Resolved,
     canonical_relation,
@@ -140,6 +139,31 @@ class _Edge:
         self.novel: set[str] | None = None
         self.count = 0
         self.score: float | None = None
+
+
+def _relation_record(doc: Document, rel, reason: str) -> dict[str, Any]:
+    """A relation line as the report lists it."""
+    return {"path": doc.path, "line": rel.lineno, "pmid": rel.pmid, "type": rel.type,
+            "id1": rel.id1, "id2": rel.id2, "reason": reason}
+
+
+def _count_forms(node: _Node, forms: tuple[str, ...] | list[str], matches: bool, in_title: bool) -> None:
+    """Count a node's mentions; their forms become synonyms unless the mention is not the
+    document's text at its offsets (``matches`` false)."""
+    node.mentions += len(forms)
+    if not matches:
+        return
+    node_forms = node.forms
+    for form in forms:
+        form = form.strip()
+        if form:
+            counts = node_forms.get(form)
+            if counts is None:
+                node_forms[form] = [1, 0 if in_title else 1]
+            else:
+                counts[0] += 1
+                if not in_title:
+                    counts[1] += 1
 
 
 class _DocIndex:
@@ -273,51 +297,44 @@ class GraphBuilder:
                 if resolved.unusable:
                     report.ids_not_of_type[etype] += 1
                 continue
-            if ids[-1].endswith(DOC_SCOPE):
+            if resolved.scoped:
                 ids = tuple(scoped_id(i, pmid) for i in ids)
             report.annotations_in_graph += 1
             start = ann.start
-            matches = True
-            if text is not None and 0 <= start < ann.end <= len(text) and text[start:ann.end] != ann.text:
+            mention = ann.text
+            matches = text is None or not 0 <= start < ann.end <= len(text) or text[start:ann.end] == mention
+            if not matches:
                 report.mention_mismatches += 1
-                matches = False
             in_title = 0 <= start < title_len
             pieces = resolved.pieces
-            subs = ann.parts.split("|") if pieces and ann.parts else ()
-            if pieces and None in pieces:
-                report.pieces_without_id[etype] += pieces.count(None)
-            if len(subs) == len(pieces) and subs:  # BC5CDR: one sub-mention per piece
-                pairs = [(node_id, (form,)) for node_id, form in zip(pieces, subs) if node_id is not None]
-            else:
-                forms = ann.text.split("|") if start < 0 else (ann.text,)  # document-level: every form
-                pairs = [(node_id, forms) for node_id in ids]
-            for node_id in ids:
+            # mention forms per node: the annotation's text (a document-level one lists
+            # every form, `a|b`), or, for a composite id with BC5CDR sub-mentions, one each
+            forms = (mention,) if start >= 0 else mention.split("|")
+            pairs = None
+            if pieces:
+                if None in pieces:
+                    report.pieces_without_id[etype] += pieces.count(None)
+                subs = ann.parts.split("|") if ann.parts else ()
+                if len(subs) == len(pieces):
+                    pairs = [(node_id, (form,)) for node_id, form in zip(pieces, subs) if node_id is not None]
+            for node_id, refs in zip(ids, resolved.xrefs):
                 node = nodes.get(node_id)
                 if node is None:
                     node = nodes[node_id] = _Node()
                 node.types[etype] = node.types.get(etype, 0) + 1
                 node.pmids.add(pmid)
-            for refs, node_id in zip(resolved.xrefs, ids):
                 if refs:
-                    node = nodes[node_id]
                     node.xrefs = (node.xrefs or set()) | set(refs)
+                if pairs is None:
+                    _count_forms(node, forms, matches, in_title)
+            if pairs is not None:
+                for node_id, sub in pairs:
+                    _count_forms(nodes[node_id], sub, matches, in_title)
             if ann.name and len(ids) == 1:  # PubTator3 names the entity itself
                 node = nodes[ids[0]]
                 if node.names is None:
                     node.names = {}
                 node.names[ann.name] = node.names.get(ann.name, 0) + 1
-            for node_id, forms in pairs:
-                node = nodes[node_id]
-                for form in forms:
-                    node.mentions += 1
-                    form = form.strip()
-                    if form and matches:
-                        counts = node.forms.get(form)
-                        if counts is None:
-                            counts = node.forms[form] = [0, 0]
-                        counts[0] += 1
-                        if not in_title:
-                            counts[1] += 1
             if self.co_mentions:
                 doc_ids.update(ids)
             if index is not None:
@@ -350,18 +367,17 @@ class GraphBuilder:
         key, known = canonical_relation(rel.type)
         left = index.resolve(rel.id1)
         right = index.resolve(rel.id2)
-        record = {"path": doc.path, "line": rel.lineno, "pmid": rel.pmid, "type": rel.type,
-                  "id1": rel.id1, "id2": rel.id2}
         if not left or not right:
             missing = " and ".join(repr(r) for r, s in ((rel.id1, left), (rel.id2, right)) if not s)
             reason = f"relation id {missing} matches no annotation of document {doc.pmid}"
             if self.strict:
                 raise ParseError(reason, doc.path, rel.lineno, f"{rel.pmid}\t{rel.type}\t{rel.id1}\t{rel.id2}")
-            report.unresolved_relations.append({**record, "reason": reason})
+            report.unresolved_relations.append(_relation_record(doc, rel, reason))
             return
         pairs = relation_pairs(left, right, relation_directed(key))
         if not pairs:
-            report.self_relations.append({**record, "reason": "both sides are one entity: " + ", ".join(sorted(left))})
+            reason = "both sides are one entity: " + ", ".join(sorted(left))
+            report.self_relations.append(_relation_record(doc, rel, reason))
             return
         if not known:
             report.unknown_relation_types[rel.type] += 1

@@ -398,6 +398,8 @@ class Resolved(NamedTuple):
     aliases: tuple[tuple[str, tuple[str, ...]], ...]
     #: why an identifier was given but is not one of the type ("" when usable or absent)
     unusable: str
+    #: some id is document-scoped (ends in :data:`DOC_SCOPE`)
+    scoped: bool = False
 
 
 @lru_cache(maxsize=1 << 20)
@@ -443,7 +445,7 @@ def resolve_annotation(raw_type: str, raw_id: str, extra: str = "") -> Resolved:
             return Resolved(etype, (), (), (), (), f"{ident!r} is not an id of a variant")
         for key in (ident, node_id, *xrefs, *variant_aliases(ident, extra)):
             alias(key, node_id)
-        return Resolved(etype, (node_id,), (), (xrefs,), _frozen(aliases), "")
+        return Resolved(etype, (node_id,), (), (xrefs,), _frozen(aliases), "", node_id.endswith(DOC_SCOPE))
 
     pieces_raw = _COMPOSITE.split(ident) if _COMPOSITE.search(ident) else [ident]
     pieces: list[str | None] = []
@@ -623,6 +625,9 @@ def relation_pairs(left: Iterable[str], right: Iterable[str], directed: bool) ->
     >>> relation_pairs({"a"}, {"a"}, directed=True)
     []
     """
+    if len(left) == 1 and len(right) == 1:  # the usual case, without sorting
+        (u,), (v,) = left, right
+        return [] if u == v else [(u, v) if directed or u < v else (v, u)]
     out: dict[tuple[str, str], None] = {}
     for u in sorted(left):
         for v in sorted(right):

@@ -6,12 +6,14 @@ from .io import read_graph, write_graph, export_graph
 from .analysis import communities, evidence, find, neighbors, paths, project, resolve, subgraph, to_dataframes, top
 from .view import write_plot, write_view
 from .fetch import fetch
+from .vocab import apply_names
 
 __version__ = "0.1.0"
 
 __all__ = [
     "build",
     "fetch",
+    "apply_names",
     "BuildResult",
     "BuildReport",
     "read_graph",

@@ -35,6 +35,7 @@ import networkx as nx
 import pytest
 
 from conftest import CORPORA, skip_or_fail
+from kg.io import NEO4J_OPTIONAL_COLUMNS
 from kg.normalize import safe_name
 
 __all__ = [
@@ -184,7 +185,9 @@ def expected_dump(G: nx.MultiDiGraph, *, articles: bool = True) -> dict[str, Any
         syn = a.get("synonyms", {})
         props = _props(id=n, type=a["type"], name=a.get("name", n), synonyms=list(syn),
                        synonym_counts=list(syn.values()), mentions=a.get("mentions", 0),
-                       pmids=list(a.get("pmids", [])))
+                       pmids=list(a.get("pmids", [])),
+                       **{k: list(v) if isinstance(v, (list, tuple)) else v
+                          for k in NEO4J_OPTIONAL_COLUMNS if (v := a.get(k))})
         nodes[n] = (tuple(sorted(["Entity", safe_name(a["type"])])), props)
     titles = G.graph.get("articles", {}) if articles else {}
     for pmid, title in titles.items():

@@ -464,6 +464,7 @@ HOSTILE_TYPES = ["CID`]-(x) DELETE x //", "Association:TREAT", "x\ny", "MERGE (n
                  "`", "123"]
 
 
+@pytest.mark.slow  # 100,000 PMIDs on one node and one relationship: 15-20 s
 @pytest.mark.neo4j
 def test_hostile_ids_types_and_100000_pmids(empty_db):
     """Adds to test_neo4j.py's hostile graph: control characters and Unicode in ids,

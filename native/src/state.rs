@@ -208,6 +208,8 @@ type Sides = (Box<[u32]>, Box<[u32]>, bool);
 struct Res {
     etype: u32,
     ids: Box<[Nid]>,
+    /// the nodes of `ids` when none is scoped to its document (the usual case)
+    fixed: Option<Box<[u32]>>,
     pieces: Box<[Option<Nid>]>,
     pieces_without_id: u64,
     xrefs: Box<[Box<[u32]>]>,
@@ -252,6 +254,7 @@ pub struct State {
     type_problems: FxHashMap<Box<str>, Option<Box<str>>>,
     offset_problems: FxHashMap<Box<str>, Option<Box<str>>>,
     lowered: FxHashMap<Box<str>, Box<str>>,
+    text: DocText,
     pub documents: u64,
     pub annotations_in_graph: u64,
     pub relations_in_graph: u64,
@@ -272,8 +275,8 @@ pub struct Opts {
 #[allow(clippy::type_complexity)]
 struct DocIndex<'a> {
     raw: FxHashMap<&'a str, Vec<u32>>,
-    /// (resolved, mention text, its nodes) of each annotation with an id
-    annotations: Vec<(Arc<Res>, &'a str, Box<[u32]>)>,
+    /// (resolved, mention text, its nodes if scoped) of each annotation with an id
+    annotations: Vec<(Arc<Res>, &'a str, Option<Box<[u32]>>)>,
     aliases: Option<FxHashMap<Box<str>, Vec<u32>>>,
     by_text: Option<FxHashMap<Box<str>, Vec<u32>>>,
 }
@@ -296,43 +299,63 @@ fn bump(counter: &mut FxHashMap<Box<str>, u64>, key: &str, n: u64) {
     }
 }
 
-/// A document's text (title, a space, abstract), to check mentions against their offsets.
+/// A document's text (title, a space, abstract: `GraphBuilder.add`'s), to check mentions
+/// against their offsets (in characters). The buffer is reused from document to document.
+#[derive(Default)]
 struct DocText {
-    text: Option<String>,
-    /// byte offset of each character, when the text is not ASCII
-    chars: Option<Vec<usize>>,
+    text: String,
+    present: bool,
+    /// length in characters (= bytes when ASCII)
+    chars: usize,
+    ascii: bool,
+    /// (characters, bytes) of the last position looked up: annotations mostly come in
+    /// offset order, so a non-ASCII text is scanned about once
+    cursor: (usize, usize),
 }
 
 impl DocText {
-    fn new(title: Option<&str>, abstract_: Option<&str>) -> DocText {
-        let text = if title.is_none() && abstract_.is_none() {
-            None
-        } else {
-            Some(format!("{} {}", title.unwrap_or(""), abstract_.unwrap_or("")))
-        };
-        let chars = text.as_ref().filter(|t| !t.is_ascii()).map(|t| {
-            let mut v: Vec<usize> = t.char_indices().map(|(i, _)| i).collect();
-            v.push(t.len());
-            v
-        });
-        DocText { text, chars }
+    fn set(&mut self, title: Option<&str>, abstract_: Option<&str>) {
+        self.text.clear();
+        self.present = title.is_some() || abstract_.is_some();
+        if !self.present {
+            return;
+        }
+        self.text.push_str(title.unwrap_or(""));
+        self.text.push(' ');
+        self.text.push_str(abstract_.unwrap_or(""));
+        self.ascii = self.text.is_ascii();
+        self.chars = if self.ascii { self.text.len() } else { self.text.chars().count() };
+        self.cursor = (0, 0);
     }
 
-    /// False when the text at [start, end) (in characters) is there and is not `mention`.
-    fn agrees(&self, start: i64, end: i64, mention: &str) -> bool {
-        let Some(text) = &self.text else { return true };
-        let len = match &self.chars {
-            Some(c) => c.len() - 1,
-            None => text.len(),
-        } as i64;
-        if !(0 <= start && start < end && end <= len) {
+    /// Byte offset of character `c` (c <= self.chars).
+    fn byte(&mut self, c: usize) -> usize {
+        if self.ascii {
+            return c;
+        }
+        if c < self.cursor.0 {
+            self.cursor = (0, 0);
+        }
+        let (mut n, mut b) = self.cursor;
+        for ch in self.text[b..].chars() {
+            if n == c {
+                break;
+            }
+            n += 1;
+            b += ch.len_utf8();
+        }
+        self.cursor = (n, b);
+        b
+    }
+
+    /// False when the text at [start, end) is there and is not `mention`.
+    fn agrees(&mut self, start: i64, end: i64, mention: &str) -> bool {
+        if !(self.present && 0 <= start && start < end && end <= self.chars as i64) {
             return true;
         }
-        let (a, b) = match &self.chars {
-            Some(c) => (c[start as usize], c[end as usize]),
-            None => (start as usize, end as usize),
-        };
-        &text[a..b] == mention
+        let a = self.byte(start as usize);
+        let b = self.byte(end as usize);
+        &self.text[a..b] == mention
     }
 }
 
@@ -367,8 +390,10 @@ impl State {
         let pieces: Box<[Option<Nid>]> = py.pieces.iter().map(|p| p.as_deref().map(|i| nid(self, i))).collect();
         let xrefs = py.xrefs.iter().map(|x| x.iter().map(|s| self.syms.get(s)).collect()).collect();
         let aliases = py.aliases.iter().map(|(k, ids)| (k.as_str().into(), ids.iter().map(|i| nid(self, i)).collect())).collect();
+        let fixed = ids.iter().map(|n| if let Nid::Node(i) = n { Some(*i) } else { None }).collect();
         let res = Arc::new(Res {
             etype: self.syms.get(&py.etype),
+            fixed,
             pieces_without_id: pieces.iter().filter(|p| p.is_none()).count() as u64,
             ids,
             pieces,
@@ -408,12 +433,13 @@ impl State {
     }
 
     /// `type_column_problem`, once per distinct type column.
-    pub fn type_problem(&mut self, r: &Rules, raw: &str) -> Option<&str> {
-        if !self.type_problems.contains_key(raw) {
-            let p = r.type_column_problem(raw).map(|s| s.into_boxed_str());
-            self.type_problems.insert(raw.into(), p);
+    pub fn type_problem(&mut self, r: &Rules, raw: &str) -> Option<Box<str>> {
+        if let Some(p) = self.type_problems.get(raw) {
+            return p.clone(); // None, but for lines to be rejected
         }
-        self.type_problems[raw].as_deref()
+        let p = r.type_column_problem(raw).map(|s| s.into_boxed_str());
+        self.type_problems.insert(raw.into(), p.clone());
+        p
     }
 
     /// `offset_problem` of a non-ASCII second column, once per distinct value.
@@ -459,7 +485,8 @@ impl State {
         }
         let pmid = self.pmids.get(doc.pmid);
         let title_len = doc.title.map(char_len).unwrap_or(0) as i64;
-        let text = DocText::new(doc.title, doc.abstract_);
+        let mut text = std::mem::take(&mut self.text);
+        text.set(doc.title, doc.abstract_);
         let mut index = if doc.rels.is_empty() { None } else { Some(DocIndex::default()) };
         let mut doc_ids: Vec<u32> = Vec::new();
         for ann in &doc.anns {
@@ -472,7 +499,11 @@ impl State {
                 }
                 continue;
             }
-            let ids = self.nids(r, &res.ids, doc.pmid);
+            let scoped: Option<Box<[u32]>> = match res.fixed {
+                Some(_) => None,
+                None => Some(self.nids(r, &res.ids, doc.pmid).into()),
+            };
+            let ids: &[u32] = scoped.as_deref().or(res.fixed.as_deref()).unwrap();
             self.annotations_in_graph += 1;
             let agrees = text.agrees(ann.start, ann.end, ann.text);
             if !agrees {
@@ -496,7 +527,7 @@ impl State {
                     }
                 }
             } else {
-                for &n in &ids {
+                for &n in ids {
                     let node = &mut self.nodes[n as usize];
                     if ann.start < 0 {
                         for f in ann.text.split('|') {
@@ -508,13 +539,14 @@ impl State {
                 }
             }
             if o.co_mentions {
-                union(&mut doc_ids, &ids);
+                union(&mut doc_ids, ids);
             }
             if let Some(ix) = index.as_mut() {
-                union(ix.raw.entry(ann.ident).or_default(), &ids);
-                ix.annotations.push((res, ann.text, ids.into()));
+                union(ix.raw.entry(ann.ident).or_default(), ids);
+                ix.annotations.push((res.clone(), ann.text, scoped));
             }
         }
+        self.text = text;
         if let Some(ix) = index.as_mut() {
             for rel in &doc.rels {
                 self.add_relation(r, o, doc, rel, ix, pmid, file, out)?;
@@ -558,9 +590,9 @@ impl State {
     /// The mention texts of the document (NetMedEx's "standardized" files name entities so).
     fn build_by_text(&mut self, r: &Rules, ix: &mut DocIndex) {
         let mut by_text: FxHashMap<Box<str>, Vec<u32>> = FxHashMap::default();
-        for (_, text, ids) in &ix.annotations {
+        for (res, text, scoped) in &ix.annotations {
             let key = self.lower(r, strip(text));
-            union(by_text.entry(key).or_default(), ids);
+            union(by_text.entry(key).or_default(), scoped.as_deref().or(res.fixed.as_deref()).unwrap());
         }
         ix.by_text = Some(by_text);
     }

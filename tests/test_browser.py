@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import networkx as nx
@@ -64,6 +65,22 @@ def _local_only(route) -> None:
         route.abort()
 
 
+@contextmanager
+def chromium_page(chromium_path: str, tmp_path, width: int = 1400, height: int = 1000):
+    """A page of headless Chromium (playwright, a fresh profile), other hosts refused."""
+    from playwright.sync_api import sync_playwright  # test extra: playwright (the library only)
+
+    with sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"), executable_path=chromium_path, args=CHROMIUM_ARGS, headless=True,
+            viewport={"width": width, "height": height})
+        try:
+            context.route("**/*", _local_only)
+            yield context.new_page()
+        finally:
+            context.close()
+
+
 def _run(page, command: str, done_text: str | None = None) -> None:
     """Put `command` into the Browser's editor and run it (Ctrl+Enter), as a user pastes."""
     page.locator("#monaco-main-editor").click()
@@ -75,10 +92,12 @@ def _run(page, command: str, done_text: str | None = None) -> None:
 
 @pytest.mark.neo4j
 def test_browser_runs_the_disease_associations_example(chromium_path, empty_db, tmp_path):
-    from playwright.sync_api import sync_playwright  # test extra: playwright (the library only)
-
     G = kg.build(SEEDS).graph
-    load_graph(G, uri=NEO4J_URI, auth=NEO4J_AUTH, database=NEO4J_DATABASE)
+    summary = load_graph(G, uri=NEO4J_URI, auth=NEO4J_AUTH, database=NEO4J_DATABASE)
+    # the rate leaves out the fixed set-up (connection, schema, indexes), which the summary names
+    assert 0 < summary.setup_seconds < summary.seconds
+    assert summary.rows_per_second == pytest.approx(summary.rows / (summary.seconds - summary.setup_seconds))
+    assert f"after {summary.setup_seconds:.1f} s of set-up" in str(summary)
     lupus = "MESH:D008180"
     expected = sorted(
         (other, G.nodes[other]["name"], key.upper(), str(len(d["pmids"])))
@@ -94,29 +113,21 @@ def test_browser_runs_the_disease_associations_example(chromium_path, empty_db, 
     url = browser_url(empty_db)
     bolt = urlsplit(NEO4J_URI)
     shot = tmp_path / "browser-result.png"
-    with sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"), executable_path=chromium_path, args=CHROMIUM_ARGS, headless=True,
-            viewport={"width": 1400, "height": 1000})
-        try:
-            context.route("**/*", _local_only)
-            page = context.new_page()
-            page.goto(f"{url}?dbms=bolt://{bolt.hostname}:{bolt.port}&preselectAuthMethod=NATIVE", timeout=60_000)
-            page.get_by_test_id("username").fill(NEO4J_AUTH[0])
-            page.get_by_test_id("password").fill(NEO4J_AUTH[1])
-            page.get_by_test_id("connect").click()
-            page.get_by_text("You are connected as user").wait_for(timeout=60_000)
-            _run(page, f":use {NEO4J_DATABASE}")
-            _run(page, params[0], "Successfully set your parameters")
-            _run(page, text, "Started streaming")
-            frame = page.get_by_test_id("frame").first
-            assert frame.get_by_test_id("frameCommand").inner_text().startswith("// What is associated")
-            # the table view: one <tr> per row, its first cell the row number (blank in the header)
-            cells = frame.evaluate("f => [...f.querySelectorAll('tr')].map(r => [...r.querySelectorAll('th, td')]"
-                                   ".map(c => c.innerText.trim()).slice(1))")
-            page.screenshot(path=str(shot))
-        finally:
-            context.close()
+    with chromium_page(chromium_path, tmp_path) as page:
+        page.goto(f"{url}?dbms=bolt://{bolt.hostname}:{bolt.port}&preselectAuthMethod=NATIVE", timeout=60_000)
+        page.get_by_test_id("username").fill(NEO4J_AUTH[0])
+        page.get_by_test_id("password").fill(NEO4J_AUTH[1])
+        page.get_by_test_id("connect").click()
+        page.get_by_text("You are connected as user").wait_for(timeout=60_000)
+        _run(page, f":use {NEO4J_DATABASE}")
+        _run(page, params[0], "Successfully set your parameters")
+        _run(page, text, "Started streaming")
+        frame = page.get_by_test_id("frame").first
+        assert frame.get_by_test_id("frameCommand").inner_text().startswith("// What is associated")
+        # the table view: one <tr> per row, its first cell the row number (blank in the header)
+        cells = frame.evaluate("f => [...f.querySelectorAll('tr')].map(r => [...r.querySelectorAll('th, td')]"
+                               ".map(c => c.innerText.trim()).slice(1))")
+        page.screenshot(path=str(shot))
     header, *rows = cells
     assert header == ["id", "name", "type", "relation", "articles", "pmids"]
     shown = sorted((r[0].strip('"'), r[1].strip('"'), r[3].strip('"'), r[4]) for r in rows)
@@ -128,8 +139,6 @@ def test_browser_runs_the_disease_associations_example(chromium_path, empty_db, 
 def test_view_labels_at_a_hub_do_not_overprint(chromium_path, tmp_path):
     """40 long-named genes around one disease: drawn as they are, their labels overprint
     each other; the page keeps the label of the entity in more articles (and the hub's)."""
-    from playwright.sync_api import sync_playwright
-
     from kg.view import write_view
 
     G = nx.MultiDiGraph()
@@ -138,19 +147,11 @@ def test_view_labels_at_a_hub_do_not_overprint(chromium_path, tmp_path):
         G.add_node(f"NCBIGene:{i}", type="Gene", name=f"interferon regulatory factor {i}", pmids=[str(i)] * (i % 3 + 1))
         G.add_edge("MESH:D008180", f"NCBIGene:{i}", "Association", pmids=[str(i)])
     page_path = write_view(G, tmp_path / "hub.html").path
-    with sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"), executable_path=chromium_path, args=CHROMIUM_ARGS, headless=True,
-            viewport={"width": 1200, "height": 900})
-        try:
-            context.route("**/*", _local_only)
-            page = context.new_page()
-            page.goto(page_path.resolve().as_uri())
-            page.wait_for_selector("#kg-status[data-stabilized='1']", timeout=60_000)
-            status = page.eval_on_selector("#kg-status", "e => Object.assign({}, e.dataset)")
-            page.screenshot(path=str(tmp_path / "hub.png"))
-        finally:
-            context.close()
+    with chromium_page(chromium_path, tmp_path, 1200, 900) as page:
+        page.goto(page_path.resolve().as_uri())
+        page.wait_for_selector("#kg-status[data-stabilized='1']", timeout=60_000)
+        status = page.eval_on_selector("#kg-status", "e => Object.assign({}, e.dataset)")
+        page.screenshot(path=str(tmp_path / "hub.png"))
     assert int(status["overlapsBefore"]) > 0, status  # the test can fail: they did overprint
     assert status["overlaps"] == "0", status
     assert 0 < int(status["labelsHidden"]) < 40, status

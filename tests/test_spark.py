@@ -249,7 +249,7 @@ def test_bulk_bad_lines_rejected_and_counted(local_build, inputs):
     assert entry["lines"] == 8 * 12 and entry["documents"] == 8 * 4
 
 
-def test_tables_and_read_tables(local_build, spark):
+def test_tables_and_read_tables(local_build, spark, inputs):
     from kg.spark import read_tables
 
     out = local_build.outdir
@@ -259,9 +259,11 @@ def test_tables_and_read_tables(local_build, spark):
     assert G.number_of_nodes() > 10
     assert all(a["type"] == "Disease" and len(a["pmids"]) >= 2 for _, a in G.nodes(data=True))
     assert all(a["count"] >= 2 for *_, a in G.edges(keys=True, data=True))
-    full = kg.build([str(SEEDS)]).graph
-    H = read_tables(out, ids=["MESH:D008180"])
-    assert H.nodes["MESH:D008180"]["name"] == full.nodes["MESH:D008180"]["name"] == "Systemic lupus erythematosus"
+    full = kg.build(inputs).graph
+    ids = ["MESH:D008180", "NCBIGene:9970", "NCBITaxon:9606"]
+    H = read_tables(out, ids=ids)
+    assert dict(H.nodes(data=True)) == {n: full.nodes[n] for n in ids}
+    assert sorted(H.edges(keys=True)) == sorted(e for e in full.subgraph(ids).edges(keys=True))
     assert set(G.graph["articles"]) == {p for _, ps in G.nodes(data="pmids") for p in ps}
 
 
@@ -276,33 +278,47 @@ def test_shared_corpora(spark, corpora, tmp_path):
 # --- a real cluster ------------------------------------------------------------------------------
 
 
+SPARK_SCRIPT = ROOT / "scripts" / "spark"
+
+
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
-    """A standalone master + 2 workers on 127.0.0.1: KG_SPARK_MASTER, or started here."""
+    """``(master URL, scripts/spark environment)`` of a standalone master + 2 workers on
+    127.0.0.1: the running one ``KG_SPARK_MASTER`` names (``scripts/test`` starts it, with
+    its ``KG_SPARK_*`` settings in the environment), or one started here."""
     require_spark()
     master = os.environ.get("KG_SPARK_MASTER")
     if master:
-        yield master
+        yield master, dict(os.environ)
         return
-    home = tmp_path_factory.mktemp("spark-cluster")
-    env = {**os.environ, "KG_SPARK_HOME": str(home)}
-    script = ROOT / "scripts" / "spark"
-    started = subprocess.run([str(script), "start"], env=env, capture_output=True, text=True, timeout=300)
+    env = {**os.environ, "KG_SPARK_HOME": str(tmp_path_factory.mktemp("spark-cluster")),
+           "KG_SPARK_MASTER_PORT": "47177", "KG_SPARK_WEBUI_PORT": "48180"}
+    started = subprocess.run([str(SPARK_SCRIPT), "start"], env=env, capture_output=True, text=True, timeout=300)
     if started.returncode != 0:
-        subprocess.run([str(script), "stop"], env=env, capture_output=True, timeout=120)
+        subprocess.run([str(SPARK_SCRIPT), "stop"], env=env, capture_output=True, timeout=120)
         pytest.fail(f"scripts/spark start failed:\n{started.stderr}")
     try:
-        yield started.stdout.strip().splitlines()[-1]
+        yield started.stdout.strip().splitlines()[-1], env
     finally:
-        subprocess.run([str(script), "stop"], env=env, capture_output=True, timeout=120)
+        subprocess.run([str(SPARK_SCRIPT), "stop"], env=env, capture_output=True, timeout=120)
+
+
+def test_cluster_listens_on_the_loopback_only(cluster):
+    status = subprocess.run([str(SPARK_SCRIPT), "status"], env=cluster[1], capture_output=True, text=True, timeout=60)
+    assert status.returncode == 0, status.stderr
+    assert "workers registered: 2" in status.stdout
+    sockets = [line.strip() for line in status.stdout.splitlines() if line.startswith("  ")]
+    assert len(sockets) >= 5  # master RPC and UI, two workers' RPC and UI
+    assert all(s.rsplit(":", 1)[0] in ("127.0.0.1", "[::ffff:127.0.0.1]") for s in sockets), sockets
 
 
 def test_standalone_cluster_writes_the_in_memory_rows(cluster, inputs, memory_build, tmp_path):
     """The CLI on the cluster (its own driver process): the same files and report."""
-    assert cluster.startswith("spark://127.0.0.1:")
+    master = cluster[0]
+    assert master.startswith("spark://127.0.0.1:")
     out = tmp_path / "out"
     env = {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1"}
-    run = subprocess.run([sys.executable, "-m", "cli", "build", *inputs, "--engine", "spark", "--master", cluster,
+    run = subprocess.run([sys.executable, "-m", "cli", "build", *inputs, "--engine", "spark", "--master", master,
                           "-o", str(out), "--report", str(tmp_path / "report.json")],
                          env=env, capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, run.stderr[-3000:]

@@ -68,12 +68,13 @@ def _loopback(master: str) -> bool:
     return master.startswith("local") or any(h in master for h in ("//127.0.0.1", "//localhost"))
 
 
-def spark_session(master: str = "local[*]", *, app: str = "kg build", local_dir: str | None = None,
+def spark_session(master: str | None = "local[*]", *, app: str = "kg build", local_dir: str | None = None,
                   driver_memory: str | None = None, conf: dict[str, str] | None = None):
     """A SparkSession for kg (getOrCreate: an active session is reused as it is).
 
     On a local master or a cluster on this machine every port binds to 127.0.0.1 and the
     web UI is off; executors run this Python (``PYSPARK_PYTHON``), which must have kg.
+    `master` None keeps the one ``spark-submit --master`` gave.
     """
     try:
         from pyspark.sql import SparkSession
@@ -81,7 +82,9 @@ def spark_session(master: str = "local[*]", *, app: str = "kg build", local_dir:
         raise InputError("the Spark engine needs PySpark: pip install 'kg[spark]'") from err
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
-    builder = SparkSession.builder.appName(app).master(master)
+    builder = SparkSession.builder.appName(app)
+    if master is not None:
+        builder = builder.master(master)
     settings = {
         "spark.ui.enabled": "false",
         "spark.ui.showConsoleProgress": "false",
@@ -90,7 +93,7 @@ def spark_session(master: str = "local[*]", *, app: str = "kg build", local_dir:
         "spark.python.worker.reuse": "true",
         "spark.executorEnv.PYSPARK_PYTHON": sys.executable,
     }
-    if _loopback(master):
+    if master is not None and _loopback(master):
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
         settings.update({"spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1"})
     if local_dir:
@@ -191,7 +194,8 @@ def build_spark(
         shutil.rmtree(out)
     (staging / "chunks").mkdir(parents=True)
     if spark is None:
-        spark = spark_session(master or "local[*]", local_dir=str(staging / "spark-local"))
+        submitted = "PYSPARK_GATEWAY_PORT" in os.environ  # run by spark-submit: its --master holds
+        spark = spark_session(master or (None if submitted else "local[*]"), local_dir=str(staging / "spark-local"))
     sc = spark.sparkContext
     cores = max(1, sc.defaultParallelism)
     total = sum(os.path.getsize(p) for p, _ in files)

@@ -274,7 +274,7 @@ def _clean(text: str) -> str:
 
 
 #: Columns of KGX ``nodes.tsv``, in order (:func:`kgx_node_row`).
-KGX_NODE_COLUMNS = ("id", "category", "name", "full_name", "symbol", "description", "synonym", "xref",
+KGX_NODE_COLUMNS = ("id", "category", "name", "full_name", "symbol", "synonym", "xref",
                     "publications", "mention_count", "name_source", "provided_by")
 
 #: Columns of KGX ``edges.tsv``, in order (:func:`kgx_edge_row`).
@@ -293,20 +293,19 @@ KGX_QUALIFIED_PREDICATES: dict[str, tuple[str, str, str]] = {
 def kgx_node_row(node: str, attrs: dict) -> list[str]:
     """One row of KGX ``nodes.tsv`` (:data:`KGX_NODE_COLUMNS`) for node `node` with `attrs`.
 
-    Ids and xrefs go through :func:`kgx_curie`, the node's own id as written in kg is kept
-    as an xref when it differs; lists are joined with KGX's ``|`` after removing it from
-    the values; numbers are written as text (KGX reads non-Biolink columns as strings).
+    The id and the xrefs go through :func:`kgx_curie` (an xref equal to the id is left
+    out); lists are joined with KGX's ``|`` after removing it from the values; numbers are
+    written as text (KGX reads columns outside Biolink as strings); ``mentions`` is
+    written as ``mention_count``, as Biolink's ``mentions`` is a predicate.
     """
     curie = kgx_curie(node)
     xrefs = [kgx_curie(x) for x in attrs.get("xrefs", ())]
-    full_name = attrs.get("full_name", "")
     return [
         curie,
         BIOLINK_CATEGORIES.get(attrs.get("type", ""), "biolink:NamedThing"),
         _clean(attrs.get("name", node)),
-        _clean(full_name),
+        _clean(attrs.get("full_name", "")),
         _clean(attrs.get("symbol", "")),
-        _clean(full_name or attrs.get("name", "")),
         "|".join(_clean(s) for s in attrs.get("synonyms", {})),
         "|".join(x for x in dict.fromkeys(xrefs) if x != curie),
         _pmid_curies(attrs.get("pmids", [])),

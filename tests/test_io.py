@@ -164,7 +164,7 @@ def test_kgx_rows_carry_names_and_xrefs_when_present():
     assert row == {
         "id": "NCBIGene:26191", "category": "biolink:Gene", "name": "PTPN22",
         "full_name": "protein tyrosine phosphatase 22", "symbol": "PTPN22",
-        "description": "protein tyrosine phosphatase 22", "synonym": "PTPN22|LYP/PEP",
+        "synonym": "PTPN22|LYP/PEP",
         "xref": "HGNC:9652|DBSNP:rs1", "publications": "PMID:1|PMID:2", "mention_count": "4",
         "name_source": "NCBI Gene", "provided_by": "infores:kg",
     }

@@ -164,7 +164,8 @@ def read_graph(path: str | os.PathLike) -> nx.MultiDiGraph:
             raise InputError(f"{path}: no such graph file")
         what = "a folder" if path.is_dir() else "not a regular file"
         raise InputError(f"{path}: {what}, not a graph file (give the file `kg build` wrote)")
-    opener = gzip.open if path.read_bytes()[:2] == b"\x1f\x8b" else open
+    with open(path, "rb") as fh:
+        opener = gzip.open if fh.read(2) == b"\x1f\x8b" else open
     try:
         with opener(path, "rt", encoding="utf-8") as fh:
             data = json.load(fh)

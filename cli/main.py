@@ -185,7 +185,18 @@ def _build_spark(paths, output, report, strict, co_mentions, no_articles, vocab,
                              co_mentions=co_mentions, articles=not no_articles, vocab=vocab)
     except KgError as err:
         raise fail(err) from None
-    rep = result.report
+    out = [
+        *_report_and_summary(result.report, report, time.monotonic() - started, " on Spark"),
+        f"tables (Parquet): {', '.join(str(result.outputs[t]) for t in ('entities', 'relations', 'articles', 'mentions'))}",
+        f"neo4j-admin CSV: {result.outdir / 'neo4j-csv'} (scripts/neo4j import {result.outdir / 'neo4j-csv'}); "
+        f"KGX: {result.outdir / 'kgx'}; report: {result.outputs['report']}",
+    ]
+    typer.echo("\n".join(out))
+
+
+def _report_and_summary(rep, report: Optional[Path], seconds: float, where: str = "") -> list[str]:
+    """Write ``--report`` (a refused path: exit 1) and return the summary lines both
+    engines print: what was read, the tables by type, rejected lines and problems."""
     if report is not None:
         try:
             _write_report(rep, report)
@@ -193,19 +204,18 @@ def _build_spark(paths, output, report, strict, co_mentions, no_articles, vocab,
             raise write_failed(report, err) from None
     c = rep.lines
     out = [
-        f"read {len(rep.files):,} files, {c.lines:,} lines, {rep.documents:,} documents on Spark "
-        f"in {time.monotonic() - started:.1f} s",
-        f"annotations: {c.annotations:,} ({rep.annotations_in_graph:,} in the graph), relations: {c.relations:,} "
-        f"({rep.relations_in_graph:,} in the graph, {len(rep.unresolved_relations):,} unresolved)",
+        f"read {len(rep.files):,} files, {c.lines:,} lines, {rep.documents:,} documents{where} in {seconds:.1f} s",
+        f"annotations: {c.annotations:,} ({rep.annotations_in_graph:,} in the graph, "
+        f"{sum(rep.mentions_without_id.values()):,} without an identifier)",
+        f"relations: {c.relations:,} ({rep.relations_in_graph:,} in the graph, "
+        f"{len(rep.unresolved_relations):,} unresolved)",
         _table("entities by type", rep.nodes_by_type),
         _table("edges by type", rep.edges_by_type),
         f"rejected lines: {c.rejected:,}",
-        *_problems(rep, report),
-        f"tables (Parquet): {', '.join(str(result.outputs[t]) for t in ('entities', 'relations', 'articles', 'mentions'))}",
-        f"neo4j-admin CSV: {result.outdir / 'neo4j-csv'} (scripts/neo4j import {result.outdir / 'neo4j-csv'}); "
-        f"KGX: {result.outdir / 'kgx'}; report: {result.outputs['report']}",
     ]
-    typer.echo("\n".join(out))
+    if rep.unknown_relation_types:
+        out.append("unknown relation types (kept): " + ", ".join(f"{k} ({v})" for k, v in rep.unknown_relation_types.items()))
+    return out + _problems(rep, report)
 
 
 @app.command()
@@ -248,26 +258,8 @@ def build(
         kg.write_graph(result.graph, output)
     except OSError as err:
         raise write_failed(output, err) from None
-    if report is not None:
-        try:
-            _write_report(rep, report)
-        except OSError as err:
-            raise write_failed(report, err) from None
     G = result.graph
-    c = rep.lines
-    out = [
-        f"read {len(rep.files):,} files, {c.lines:,} lines, {rep.documents:,} documents in {time.monotonic() - started:.1f} s",
-        f"annotations: {c.annotations:,} ({rep.annotations_in_graph:,} in the graph, "
-        f"{sum(rep.mentions_without_id.values()):,} without an identifier)",
-        f"relations: {c.relations:,} ({rep.relations_in_graph:,} in the graph, "
-        f"{len(rep.unresolved_relations):,} unresolved)",
-        _table("entities by type", rep.nodes_by_type),
-        _table("edges by type", rep.edges_by_type),
-        f"rejected lines: {c.rejected:,}",
-    ]
-    if rep.unknown_relation_types:
-        out.append("unknown relation types (kept): " + ", ".join(f"{k} ({v})" for k, v in rep.unknown_relation_types.items()))
-    out += _problems(rep, report)
+    out = _report_and_summary(rep, report, time.monotonic() - started)
     out.append(f"graph: {G.number_of_nodes():,} nodes, {G.number_of_edges():,} edges -> {output}")
     if report is not None:
         out.append(f"report: {report}")

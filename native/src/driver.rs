@@ -221,7 +221,7 @@ pub fn run(files: Vec<String>, r: &Rules, o: &Opts, threads: usize, chunk_size: 
         for _ in 0..threads {
             let rx = rx.clone();
             let etx = etx.clone();
-            handles.push(s.spawn(move || {
+            handles.push(s.spawn(move || crate::rules::with_thread_state(|| {
                 let mut st = State::default();
                 let mut outs: Vec<(usize, usize, ChunkOut, Option<IoWhy>)> = Vec::new();
                 loop {
@@ -248,7 +248,7 @@ pub fn run(files: Vec<String>, r: &Rules, o: &Opts, threads: usize, chunk_size: 
                     outs.push((task.file, task.chunk, out, task.broken));
                 }
                 (st, outs)
-            }));
+            })));
         }
         drop(etx);
         for ev in erx.iter() {

@@ -172,3 +172,10 @@ impl Rules {
         self.call(|py| PyString::new(py, text).call_method0("lower")?.extract())
     }
 }
+
+/// Run `f` (a worker thread's whole work) with a Python thread state made once for the
+/// thread, the GIL released: the rules' calls then only take the GIL, instead of making
+/// and freeing a thread state (and its frame stack: mmap, page faults) on every call.
+pub fn with_thread_state<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    Python::attach(|py| py.detach(f))
+}

@@ -299,6 +299,12 @@ fn bump(counter: &mut FxHashMap<Box<str>, u64>, key: &str, n: u64) {
     }
 }
 
+/// A UTF-8 continuation byte (not the first byte of a character).
+#[inline]
+fn is_continuation(b: u8) -> bool {
+    b & 0xC0 == 0x80
+}
+
 /// A document's text (title, a space, abstract: `GraphBuilder.add`'s), to check mentions
 /// against their offsets (in characters). The buffer is reused from document to document.
 #[derive(Default)]
@@ -324,7 +330,7 @@ impl DocText {
         self.text.push(' ');
         self.text.push_str(abstract_.unwrap_or(""));
         self.ascii = self.text.is_ascii();
-        self.chars = if self.ascii { self.text.len() } else { self.text.chars().count() };
+        self.chars = if self.ascii { self.text.len() } else { self.text.bytes().filter(|&b| !is_continuation(b)).count() };
         self.cursor = (0, 0);
     }
 
@@ -337,12 +343,15 @@ impl DocText {
             self.cursor = (0, 0);
         }
         let (mut n, mut b) = self.cursor;
-        for ch in self.text[b..].chars() {
-            if n == c {
-                break;
+        let bytes = self.text.as_bytes();
+        while b < bytes.len() {
+            if !is_continuation(bytes[b]) {
+                if n == c {
+                    break;
+                }
+                n += 1;
             }
-            n += 1;
-            b += ch.len_utf8();
+            b += 1;
         }
         self.cursor = (n, b);
         b

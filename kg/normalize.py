@@ -329,12 +329,31 @@ def _variant_parts(raw: str, extra: str = "") -> dict[str, str]:
     return parts
 
 
-def _pins(key: str) -> bool:
-    """A tmVar or HGVS key names one variant only when it gives a position (a digit after
-    the sequence type and kind): ``c|SUB|G||A`` (no position) does not."""
+#: Which field of a tmVar key ``type|kind|...`` holds the position, by kind: ``c|SUB|G|215|A``
+#: (wild type, position, mutant), ``c|DEL|215|G`` (position, sequence); others: any field.
+_TMVAR_POSITION = {"SUB": 3, "FS": 3, "ALLELE": 3, "EXT": 3, "DEL": 2, "INS": 2, "INDEL": 2, "DUP": 2}
+_PLAIN_POSITION = re.compile(r"[-*]?\d+")
+
+
+def _pins(key: str, gene: bool) -> bool:
+    """A tmVar or HGVS key names one variant across papers only when it gives a position:
+    ``c|SUB|G||A`` (none) and ``c|DEL||32`` (32 is a length) do not. Without a gene, the
+    position must be a plain number: ``IVS3+1`` (an intron of which gene?) does not pin.
+
+    >>> _pins("c|SUB|G|215|A", False), _pins("c|DEL||32", False), _pins("c|SUB|G|IVS3+1|A", False)
+    (True, False, False)
+    >>> _pins("c|SUB|G|IVS3+1|A", True), _pins("p.L858R", False), _pins("c.G>A", True)
+    (True, True, False)
+    """
     if "|" in key:
-        return any(ch.isdigit() for field in key.split("|")[2:] for ch in field)
-    return any(ch.isdigit() for ch in key[2:])
+        fields = key.split("|")
+        at = _TMVAR_POSITION.get(fields[1].upper()) if len(fields) > 1 else None
+        positions = fields[at:at + 1] if at is not None else fields[2:]
+    else:  # HGVS: p.L858R, c.215G>A, c.IVS3+1G>A
+        positions = re.findall(r"[-*]?\d+|IVS\d+[-+]\d+", key[2:])[:1]
+    if not any(ch.isdigit() for field in positions for ch in field):
+        return False
+    return gene or all(_PLAIN_POSITION.fullmatch(field.strip()) for field in positions if field)
 
 
 def _variant_keys(parts: dict[str, str]) -> tuple[str | None, tuple[str, ...]]:
@@ -343,9 +362,9 @@ def _variant_keys(parts: dict[str, str]) -> tuple[str | None, tuple[str, ...]]:
     suffix = f";CorrespondingGene:{gene}" if gene else ""
     names = []
     if parts.get("tmVar"):
-        names.append(("tmVar:" + parts["tmVar"], _pins(parts["tmVar"])))
+        names.append(("tmVar:" + parts["tmVar"], _pins(parts["tmVar"], bool(gene))))
     if parts.get("HGVS"):
-        names.append(("HGVS:" + parts["HGVS"], _pins(parts["HGVS"])))
+        names.append(("HGVS:" + parts["HGVS"], _pins(parts["HGVS"], bool(gene))))
     rs = parts.get("RS#")
     if rs:
         return "dbSNP:rs" + rs, tuple(n + suffix for n, pins in names if pins)

@@ -291,6 +291,10 @@ def parse_pubtator(
             n_rej += 1
             reject(Rejected(path, lineno, f"relation with {n} columns, needs 4", line))
             continue
+        if n > 5:  # a relation has at most 5 columns: an annotation whose start offset is no number
+            n_rej += 1
+            reject(Rejected(path, lineno, f"annotation with a non-numeric start offset {cols[1]!r}", line))
+            continue
         if not second:
             n_rej += 1
             reject(Rejected(path, lineno, "relation with an empty type", line))

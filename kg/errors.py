@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["KgError", "ParseError", "InputError", "Neo4jError", "FetchError"]
+__all__ = ["KgError", "ParseError", "InputError", "Neo4jError", "Neo4jLoadError", "FetchError"]
 
 
 class KgError(Exception):
@@ -46,3 +46,8 @@ class Neo4jError(KgError):
 
 class FetchError(KgError):
     """The PubTator3 API failed past the retries, or answered nonsense; the message names URL and cause."""
+
+
+class Neo4jLoadError(Neo4jError):
+    """A load that failed at a named server: the message already reads ``cannot load into
+    Neo4j at URI: cause`` (the loader adds that prefix to any other :class:`Neo4jError`)."""

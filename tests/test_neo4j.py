@@ -38,8 +38,9 @@ from neo4j_support import (  # noqa: F401 - fixtures are used by name
 
 import kg
 from kg.errors import Neo4jError
-from kg.neo4j import (CYPHER_DIR, LoadSummary, _query, cypher_name, load_graph, load_query, merge_entity,
+from kg.neo4j import (CYPHER_DIR, LoadSummary, cypher_name, load_graph, load_query, merge_entity,
                       merge_relationship, schema_statements)
+from kg.neo4j.queries import query_text
 
 from conftest import DATA
 
@@ -84,9 +85,9 @@ def test_cypher_files_are_shipped_and_parameterized():
 @pytest.mark.parametrize("bad", ["a`b", "Gene`) DETACH DELETE n //", "", "1abc", None, "é"])
 def test_placeholders_refuse_unvalidated_names(bad):
     with pytest.raises(Neo4jError):
-        _query("load_merge_entities", label=bad)
+        query_text("load_merge_entities", label=bad)
     with pytest.raises(Neo4jError):
-        _query("load_merge_relationships", rel_type=bad)
+        query_text("load_merge_relationships", rel_type=bad)
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -95,7 +96,7 @@ def test_placeholders_refuse_unvalidated_names(bad):
 ])
 def test_cypher_name(text, expected):
     assert cypher_name(text) == expected
-    assert f"`{expected}`" in _query("load_merge_entities", label=cypher_name(text))
+    assert f"`{expected}`" in query_text("load_merge_entities", label=cypher_name(text))
 
 
 def test_merge_rules():

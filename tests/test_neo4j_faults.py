@@ -41,10 +41,11 @@ from neo4j_support import (  # noqa: F401 - fixtures are used by name
 )
 
 import kg
-import kg.neo4j
+import kg.neo4j.load
 from kg.errors import Neo4jError
-from kg.neo4j import (MIN_SERVER_VERSION, _tx_entities, _tx_relationships, check_server_version, load_graph,
+from kg.neo4j import (MIN_SERVER_VERSION, check_server_version, load_graph,
                       parse_server_version)
+from kg.neo4j.load import _tx_entities, _tx_relationships
 from kg.normalize import safe_name
 
 from conftest import DATA
@@ -334,7 +335,7 @@ def _blocked(driver, needle: str) -> bool:
                               "RETURN count(*) AS c", needle=needle)[0]["c"])
 
 
-def _race(driver, open_batch, G, needle: str) -> tuple[kg.neo4j.LoadSummary, bool]:
+def _race(driver, open_batch, G, needle: str) -> tuple[kg.neo4j.load.LoadSummary, bool]:
     """Run `open_batch(tx)` in a transaction left open (another load half-way through a
     batch), load `G` meanwhile, and commit once that load waits for a lock in a query
     containing `needle`; return the load's summary and whether it was seen waiting."""
@@ -366,7 +367,7 @@ def _entity_graph(pmids, *, mentions=1, edge_pmids=None, node_pmids=None):
 
 
 def _rows(G):
-    return list(kg.neo4j._entity_rows(G))
+    return list(kg.neo4j.load._entity_rows(G))
 
 
 @pytest.mark.neo4j
@@ -411,7 +412,7 @@ def test_unique_constraint_failure_retries_the_batch(empty_db):
         return query_in(tx, "MATCH (n:Entity) RETURN count(n) AS c")
 
     with empty_db.session(database=NEO4J_DATABASE) as session:
-        assert kg.neo4j._execute(session, batch) == 1
+        assert kg.neo4j.load._execute(session, batch) == 1
     assert calls == [0, 1]
 
 
@@ -421,7 +422,7 @@ def query_in(tx, text):
 
 def test_lost_races_are_retried_then_reported(monkeypatch):
     """A batch that keeps losing races is retried RACE_RETRIES times, then one clear error."""
-    monkeypatch.setattr(kg.neo4j.time, "sleep", lambda s: None)
+    monkeypatch.setattr(kg.neo4j.load.time, "sleep", lambda s: None)
     attempts = []
 
     class Session:
@@ -431,23 +432,23 @@ def test_lost_races_are_retried_then_reported(monkeypatch):
     def losing(tx):
         attempts.append(1)
         if len(attempts) < 3:
-            raise kg.neo4j._LostRace("1 entities were created by another transaction meanwhile")
+            raise kg.neo4j.load._LostRace("1 entities were created by another transaction meanwhile")
         return "done"
 
-    assert kg.neo4j._execute(Session(), losing) == "done" and len(attempts) == 3
+    assert kg.neo4j.load._execute(Session(), losing) == "done" and len(attempts) == 3
 
     def always(tx):
-        raise kg.neo4j._LostRace("1 entities were created by another transaction meanwhile")
+        raise kg.neo4j.load._LostRace("1 entities were created by another transaction meanwhile")
 
-    with pytest.raises(Neo4jError, match=f"after {kg.neo4j.RACE_RETRIES} attempts"):
-        kg.neo4j._execute(Session(), always)
+    with pytest.raises(Neo4jError, match=f"after {kg.neo4j.load.RACE_RETRIES} attempts"):
+        kg.neo4j.load._execute(Session(), always)
 
 
 @pytest.mark.neo4j
 def test_relationship_batch_waits_for_another_loads_update(empty_db):
     load(_entity_graph(["1"], node_pmids=["1", "2", "3"], edge_pmids=["1"]))
     other = _entity_graph(["1"], node_pmids=["1", "2", "3"], edge_pmids=["2"])
-    rows = kg.neo4j._relationship_rows(other)["ASSOCIATION"]
+    rows = kg.neo4j.load._relationship_rows(other)["ASSOCIATION"]
     summary, blocked = _race(empty_db, lambda tx: _tx_relationships(tx, "ASSOCIATION", rows),
                              _entity_graph(["1"], node_pmids=["1", "2", "3"], edge_pmids=["3"]), "_kg_lock")
     assert blocked
@@ -620,8 +621,9 @@ def test_version_check_runs_before_anything_is_written(empty_db, monkeypatch):
     clear_database(empty_db)
     drop_schema(empty_db)
     fake = "RETURN 'Neo4j Kernel' AS name, ['4.4.30'] AS versions, 'community' AS edition"
-    real_query = kg.neo4j._query
-    monkeypatch.setattr(kg.neo4j, "_query", lambda name, **kw: fake if name == "server_version" else real_query(name, **kw))
+    real_query = kg.neo4j.load.query_text
+    monkeypatch.setattr(kg.neo4j.load, "query_text",
+                        lambda name, **kw: fake if name == "server_version" else real_query(name, **kw))
     with pytest.raises(Neo4jError) as info:
         load(G)
     message = str(info.value)

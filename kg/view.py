@@ -1,8 +1,9 @@
 """Pictures of the graph: an interactive HTML page and a summary PNG for reports.
 
 :func:`write_view` writes one self-contained HTML file: the network library
-(vis-network, vendored in ``kg/static/``, see its README for version and licence) and the
-data are inside the page, so it opens offline, from an e-mail attachment or a shared
+(vis-network, vendored in ``kg/static/``, see its README for version and licence), the
+page's own HTML, CSS and JavaScript (``kg/static/view.html``, ``view.css``, ``view.js``) and
+the data are inside the page, so it opens offline, from an e-mail attachment or a shared
 folder, with no server and no CDN. :func:`write_plot` draws counts and distributions with
 matplotlib (optional: ``pip install matplotlib``).
 """
@@ -90,9 +91,16 @@ def type_colors(types: Iterable[str]) -> dict[str, str]:
     return out
 
 
+@lru_cache(maxsize=None)
+def _static(name: str) -> str:
+    """A file of ``kg/static/``: the page (``view.html``, ``view.css``, ``view.js``) and the
+    vendored library, shipped as package data."""
+    return resources.files("kg").joinpath("static", name).read_text(encoding="utf-8")
+
+
 @lru_cache(maxsize=1)
 def _library() -> str:
-    js = resources.files("kg").joinpath("static", _LIBRARY).read_text(encoding="utf-8")
+    js = _static(_LIBRARY)
     lines = js.rstrip().splitlines()
     if lines and lines[-1].startswith("//# sourceMappingURL="):  # the map is not shipped
         js = "\n".join(lines[:-1]) + "\n"
@@ -250,257 +258,16 @@ def write_view(G: nx.MultiDiGraph, path: str | os.PathLike, entity: str | Iterab
     if alone:
         note += f" {alone:,} entities without any relation are not drawn (--isolated draws them)."
     payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
-    page = (_TEMPLATE
+    page = (_static("view.html")
+            .replace("@STYLE@", _static("view.css"))
             .replace("@TITLE@", html.escape(title))
             .replace("@NOTE@", html.escape(note))
             .replace("@LIBRARY@", _library())
-            .replace("@APP@", _APP)
+            .replace("@APP@", _static("view.js"))
             .replace("@DATA@", payload))
     with _atomic(path) as fh:
         fh.write(page)
     return ViewSummary(Path(path), drawn, links, total)
-
-
-# --- the page ----------------------------------------------------------------------------
-
-_TEMPLATE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="kg view">
-<title>@TITLE@</title>
-<style>
-  html, body { margin: 0; height: 100%; font: 14px/1.4 system-ui, -apple-system, "Segoe UI", sans-serif; color: #222; }
-  body { display: flex; flex-direction: column; }
-  header { display: flex; flex-wrap: wrap; align-items: center; gap: 6px 14px; padding: 8px 12px; border-bottom: 1px solid #ddd; background: #fafafa; }
-  header h1 { font-size: 15px; margin: 0; font-weight: 600; }
-  #kg-search { width: 260px; padding: 4px 8px; font: inherit; border: 1px solid #bbb; border-radius: 4px; }
-  #kg-status { color: #555; }
-  #kg-legend { display: flex; flex-wrap: wrap; gap: 4px 12px; font-size: 12px; color: #444; }
-  .kg-chip { display: inline-block; width: 11px; height: 11px; border-radius: 50%; margin-right: 4px; vertical-align: -1px; }
-  .kg-line { display: inline-block; width: 16px; height: 3px; margin-right: 4px; vertical-align: 3px; }
-  main { flex: 1; display: flex; min-height: 0; }
-  #kg-network { flex: 1; min-width: 0; }
-  #kg-details { width: 340px; overflow: auto; border-left: 1px solid #ddd; padding: 8px 12px; font-size: 13px; }
-  #kg-details[hidden] { display: none; }
-  #kg-details h2 { font-size: 15px; margin: 4px 0; }
-  #kg-details h3 { font-size: 13px; margin: 10px 0 2px; }
-  #kg-details ul { margin: 2px 0; padding-left: 18px; }
-  .kg-muted { color: #666; }
-  .kg-pmids a { margin-right: 6px; }
-  footer { padding: 4px 12px; font-size: 12px; color: #555; border-top: 1px solid #ddd; }
-  div.vis-tooltip { max-width: 420px; white-space: normal; font: 12px/1.35 system-ui, sans-serif; }
-</style>
-</head>
-<body>
-<header>
-  <h1>@TITLE@</h1>
-  <input id="kg-search" type="search" list="kg-names" placeholder="Find: name, synonym or id" aria-label="Find an entity">
-  <datalist id="kg-names"></datalist>
-  <span id="kg-status" data-drawn="" data-edges="" data-stabilized="">drawing…</span>
-  <div id="kg-legend"></div>
-</header>
-<main>
-  <div id="kg-network"></div>
-  <aside id="kg-details" hidden></aside>
-</main>
-<footer id="kg-note">@NOTE@ Click an entity or a link for its articles.</footer>
-<script type="application/json" id="kg-data">@DATA@</script>
-<script>
-@LIBRARY@
-</script>
-<script>
-@APP@
-</script>
-</body>
-</html>
-"""
-
-_APP = r"""
-(function () {
-  "use strict";
-  var data = JSON.parse(document.getElementById("kg-data").textContent);
-  var status = document.getElementById("kg-status");
-  var details = document.getElementById("kg-details");
-  var byId = {};
-  data.nodes.forEach(function (n) { byId[n.id] = n; });
-
-  function el(tag, attrs, children) {
-    var e = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) {
-      if (k === "text") { e.textContent = attrs[k]; } else { e.setAttribute(k, attrs[k]); }
-    });
-    (children || []).forEach(function (c) { e.appendChild(typeof c === "string" ? document.createTextNode(c) : c); });
-    return e;
-  }
-  function plural(n, one, many) { return n.toLocaleString("en") + " " + (n === 1 ? one : (many || one + "s")); }
-  function pubmedLink(pmid) {
-    var a = el("a", {href: data.pubmed.replace("{pmid}", encodeURIComponent(pmid)), target: "_blank",
-                     rel: "noopener", text: pmid});
-    if (data.articles[pmid]) { a.title = data.articles[pmid]; }
-    return a;
-  }
-  function pmidList(rel) {
-    var span = el("span", {"class": "kg-pmids"});
-    rel.pmids.forEach(function (p) { span.appendChild(pubmedLink(p)); });
-    if (rel.count > rel.pmids.length) { span.appendChild(document.createTextNode("… and " + (rel.count - rel.pmids.length) + " more")); }
-    return span;
-  }
-  function nameOf(id) { return byId[id] ? byId[id].name : id; }
-  function relationLine(rel) {
-    var arrow = rel.directed ? " → " : " — ";
-    return el("div", {}, [el("b", {text: rel.relation.replace(/_/g, " ")}),
-      " " + nameOf(rel.from) + arrow + nameOf(rel.to) + " (" + plural(rel.count, "article") + "): ", pmidList(rel)]);
-  }
-  function nodeTip(n) {
-    var parts = [el("b", {text: n.name}), el("br"), n.id + " · " + n.type + " · " + plural(n.articles, "article")];
-    if (n.synonyms.length) { parts.push(el("br"), "also: " + n.synonyms.join(", ")); }
-    return el("div", {}, parts);
-  }
-  function edgeTip(e) {
-    return el("div", {}, e.relations.map(relationLine));
-  }
-  function colorOf(n) { return data.colors[n.type] || "#9c755f"; }
-  function short(s) { return s.length > 28 ? s.slice(0, 26) + "…" : s; }
-
-  var nodes = new vis.DataSet(data.nodes.map(function (n) {
-    return {id: n.id, label: short(n.name), value: n.articles, title: nodeTip(n), shape: "dot",
-            color: {background: colorOf(n), border: n.seed ? "#111" : colorOf(n),
-                    highlight: {background: colorOf(n), border: "#111"}},
-            borderWidth: n.seed ? 4 : 1};
-  }));
-  var edges = new vis.DataSet(data.edges.map(function (e, i) {
-    return {id: i, from: e.from, to: e.to, value: e.count, arrows: e.arrow ? "to" : "",
-            color: {color: e.color, highlight: e.color, hover: e.color, opacity: 0.85}, selectionWidth: 2, title: edgeTip(e)};
-  }));
-  var container = document.getElementById("kg-network");
-  var network = new vis.Network(container, {nodes: nodes, edges: edges}, {
-    layout: {randomSeed: 7, improvedLayout: data.nodes.length <= 150},
-    nodes: {scaling: {min: 8, max: 40}, font: {size: 12, color: "#222"}},
-    edges: {scaling: {min: 1, max: 8}, smooth: false},
-    physics: {solver: "forceAtlas2Based", forceAtlas2Based: {gravitationalConstant: -40, springLength: 90},
-              stabilization: {iterations: 400, updateInterval: 50}},
-    interaction: {hover: true, tooltipDelay: 150, navigationButtons: false, keyboard: false}
-  });
-
-  function showNode(id) {
-    var n = byId[id];
-    details.textContent = "";
-    details.appendChild(el("h2", {text: n.name}));
-    details.appendChild(el("div", {"class": "kg-muted", text: n.id + " · " + n.type + " · " + plural(n.articles, "article")}));
-    if (n.synonyms.length) { details.appendChild(el("div", {"class": "kg-muted", text: "also: " + n.synonyms.join(", ")})); }
-    var mine = data.edges.filter(function (e) { return e.from === id || e.to === id; });
-    details.appendChild(el("h3", {text: plural(mine.length, "link", "links") + " drawn"}));
-    mine.forEach(function (e) { e.relations.forEach(function (r) { details.appendChild(relationLine(r)); }); });
-    details.hidden = false;
-  }
-  function showEdge(i) {
-    var e = data.edges[i];
-    details.textContent = "";
-    details.appendChild(el("h2", {text: nameOf(e.from) + " — " + nameOf(e.to)}));
-    e.relations.forEach(function (r) {
-      details.appendChild(relationLine(r));
-      var list = el("ul");
-      r.pmids.forEach(function (p) {
-        list.appendChild(el("li", {}, [pubmedLink(p), data.articles[p] ? " " + data.articles[p] : ""]));
-      });
-      details.appendChild(list);
-    });
-    details.hidden = false;
-  }
-  function select(id) {
-    network.selectNodes([id]);
-    network.focus(id, {scale: 1.2, animation: {duration: 400}});
-    showNode(id);
-  }
-  network.on("click", function (p) {
-    if (p.nodes.length) { showNode(p.nodes[0]); }
-    else if (p.edges.length) { showEdge(p.edges[0]); }
-    else { details.hidden = true; }
-  });
-
-  var names = document.getElementById("kg-names");
-  data.nodes.slice().sort(function (a, b) { return b.articles - a.articles; }).forEach(function (n) {
-    names.appendChild(el("option", {value: n.name}));
-  });
-  function search(text) {
-    var q = text.trim().toLowerCase();
-    if (!q) { return; }
-    var exact = data.nodes.filter(function (n) { return n.name.toLowerCase() === q || n.id.toLowerCase() === q; });
-    var partial = exact.length ? exact : data.nodes.filter(function (n) {
-      return n.name.toLowerCase().indexOf(q) >= 0 || n.id.toLowerCase().indexOf(q) >= 0 ||
-             n.synonyms.some(function (s) { return s.toLowerCase().indexOf(q) >= 0; });
-    });
-    partial.sort(function (a, b) { return b.articles - a.articles; });
-    if (partial.length) {
-      select(partial[0].id);
-      report(partial.length > 1 ? plural(partial.length, "match", "matches") + "; showing " + partial[0].name : "");
-    } else {
-      report("no drawn entity matches “" + text.trim() + "”");
-    }
-  }
-  var box = document.getElementById("kg-search");
-  box.addEventListener("change", function () { search(box.value); });
-  box.addEventListener("keydown", function (ev) { if (ev.key === "Enter") { search(box.value); } });
-
-  var legend = document.getElementById("kg-legend");
-  Object.keys(data.colors).forEach(function (t) {
-    legend.appendChild(el("span", {}, [el("span", {"class": "kg-chip", style: "background:" + data.colors[t]}), t]));
-  });
-  Object.keys(data.relationColors).forEach(function (r) {
-    legend.appendChild(el("span", {}, [el("span", {"class": "kg-line", style: "background:" + data.relationColors[r]}), r.replace(/_/g, " ")]));
-  });
-
-  var counts = "";
-  function report(extra) { status.textContent = counts + (extra ? " · " + extra : ""); }
-  var first = true;
-  network.on("afterDrawing", function () {
-    if (!first) { return; }
-    first = false;
-    var drawn = Object.keys(network.getPositions()).length;
-    status.dataset.drawn = String(drawn);
-    status.dataset.edges = String(edges.length);
-    counts = plural(drawn, "entity", "entities") + ", " + plural(edges.length, "link") + " drawn";
-    report("");
-  });
-  // Labels that would overprint each other (around a hub): the entity in more articles keeps
-  // its label, the other shows its name on hover and when clicked. Boxes are vis-network's
-  // own (dot and label, canvas units, so the answer holds at every zoom).
-  function labelBoxes() {
-    return data.nodes.filter(function (n) { return nodes.get(n.id).label; }).sort(function (a, b) {
-      return (b.seed - a.seed) || (b.articles - a.articles);
-    }).map(function (n) { return network.getBoundingBox(n.id); });
-  }
-  function meets(a, b) { return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom; }
-  function declutter() {
-    var kept = [], hide = [];
-    data.nodes.slice().sort(function (a, b) { return (b.seed - a.seed) || (b.articles - a.articles); }).forEach(function (n) {
-      var box = network.getBoundingBox(n.id);
-      if (kept.some(function (k) { return meets(box, k); })) { hide.push({id: n.id, label: ""}); } else { kept.push(box); }
-    });
-    nodes.update(hide);
-    return hide.length;
-  }
-  function overlaps() {
-    var boxes = labelBoxes(), count = 0;
-    boxes.forEach(function (a, i) { boxes.slice(i + 1).forEach(function (b) { count += meets(a, b) ? 1 : 0; }); });
-    return count;
-  }
-  network.once("stabilizationIterationsDone", function () {
-    network.setOptions({physics: false});
-    network.fit();
-    network.redraw();  // draw now rather than at the next animation frame (which a busy or headless browser may delay)
-    status.dataset.overlapsBefore = String(overlaps());
-    status.dataset.labelsHidden = String(declutter());
-    network.redraw();
-    status.dataset.overlaps = String(overlaps());
-    status.dataset.stabilized = "1";
-  });
-  var wanted = decodeURIComponent(location.hash.slice(1));
-  if (wanted && byId[wanted]) { showNode(wanted); network.selectNodes([wanted]); }
-})();
-"""
 
 
 # --- summary plot ------------------------------------------------------------------------

@@ -20,6 +20,7 @@ import networkx as nx
 from .errors import ParseError
 from .normalize import (
     ENTITY_TYPES,
+    abbreviation_pair,
     Resolved,
     canonical_relation,
     choose_name,
@@ -119,7 +120,7 @@ class BuildResult(NamedTuple):
 
 
 class _Node:
-    __slots__ = ("types", "forms", "mentions", "pmids", "xrefs", "names")
+    __slots__ = ("types", "forms", "mentions", "pmids", "xrefs", "names", "pairs")
 
     def __init__(self) -> None:
         self.types: dict[str, int] = {}
@@ -128,6 +129,7 @@ class _Node:
         self.pmids: set[str] = set()
         self.xrefs: set[str] | None = None
         self.names: dict[str, int] | None = None  # PubTator3's own names (BioC `name` infons) -> count
+        self.pairs: set[tuple[str, str]] | None = None  # (short, long) forms paired in a text
 
 
 class _Edge:
@@ -288,6 +290,8 @@ class GraphBuilder:
         index = _DocIndex(self, pmid) if doc.relations else None
         doc_ids: set[str] = set()
         nodes = self.nodes
+        prev_ids: tuple[str, ...] = ()  # the previous mention (with offsets) and its entities
+        prev_end, prev_form = 0, ""
         for ann in doc.annotations:
             resolved = resolve_annotation(ann.type, ann.identifier, ann.parts)
             etype = resolved.type
@@ -330,6 +334,14 @@ class GraphBuilder:
             if pairs is not None:
                 for node_id, sub in pairs:
                     _count_forms(nodes[node_id], sub, matches, in_title)
+            if matches and start >= 0:  # `long form (SF)` next to the previous mention of the entity?
+                if prev_ids == ids:
+                    pair = abbreviation_pair(text or "", prev_end, prev_form, start, ann.end, mention)
+                    if pair is not None:
+                        for node_id in ids:
+                            node = nodes[node_id]
+                            node.pairs = (node.pairs or set()) | {pair}
+                prev_ids, prev_end, prev_form = ids, ann.end, mention
             if ann.name and len(ids) == 1:  # PubTator3 names the entity itself
                 node = nodes[ids[0]]
                 if node.names is None:
@@ -424,6 +436,8 @@ class GraphBuilder:
                 mine.xrefs = (mine.xrefs or set()) | theirs.xrefs
             if theirs.names:
                 mine.names = _add_counts(mine.names or {}, theirs.names)
+            if theirs.pairs:
+                mine.pairs = (mine.pairs or set()) | theirs.pairs
         for key, theirs in other.edges.items():
             mine = self.edges.get(key)
             if mine is None:
@@ -481,7 +495,8 @@ class GraphBuilder:
         """The builder's state as mergeable records (for engines that merge partial graphs
         themselves, such as Spark): merge with :func:`merge_node_records` /
         :func:`merge_edge_records` and :func:`~kg.normalize.choose_title`, then finish."""
-        nodes = [NodeRecord(node_id, n.types, n.forms, n.mentions, n.pmids, n.xrefs or set(), n.names or {})
+        nodes = [NodeRecord(node_id, n.types, n.forms, n.mentions, n.pmids, n.xrefs or set(), n.names or {},
+                            n.pairs or set())
                  for node_id, n in self.nodes.items()]
         edges = [EdgeRecord(u, v, key, e.pmids, e.source_types, e.novel, e.count, e.score)
                  for (u, v, key), e in self.edges.items()]
@@ -499,6 +514,8 @@ class NodeRecord(NamedTuple):
     xrefs: set[str]
     #: PubTator3's own names of the entity (BioC ``name`` infons) -> count
     names: dict[str, int] = {}
+    #: ``(short, long)`` forms that a text pairs (``long (short)``), for the name
+    pairs: set[tuple[str, str]] = set()
 
 
 def _add_counts(a: dict[str, int], b: dict[str, int]) -> dict[str, int]:
@@ -529,7 +546,7 @@ def merge_node_records(a: NodeRecord, b: NodeRecord) -> NodeRecord:
         c[0] += n
         c[1] += outside
     return NodeRecord(a.id, _add_counts(a.types, b.types), forms, a.mentions + b.mentions, a.pmids | b.pmids,
-                      a.xrefs | b.xrefs, _add_counts(a.names, b.names))
+                      a.xrefs | b.xrefs, _add_counts(a.names, b.names), a.pairs | b.pairs)
 
 
 def merge_edge_records(a: EdgeRecord, b: EdgeRecord) -> EdgeRecord:
@@ -550,7 +567,7 @@ def finish_node(record: NodeRecord) -> tuple[str, dict[str, Any], dict[str, Any]
     if len(types) > 1:
         conflict = {"id": record.id, "types": dict(sorted(types.items())), "chosen": etype}
     synonyms = dict(sorted(((f, c[0]) for f, c in record.forms.items()), key=lambda fc: (-fc[1], fc[0])))
-    attrs = {"type": etype, "name": choose_name(record.forms) or record.id, "synonyms": synonyms,
+    attrs = {"type": etype, "name": choose_name(record.forms, record.pairs) or record.id, "synonyms": synonyms,
              "mentions": record.mentions, "pmids": sort_pmids(record.pmids)}
     if record.names:
         attrs["name"] = min(record.names, key=lambda n: (-record.names[n], n))

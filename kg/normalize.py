@@ -29,6 +29,7 @@ __all__ = [
     "choose_name",
     "choose_title",
     "is_expansion",
+    "abbreviation_pair",
     "is_ascii_digits",
     "type_column_problem",
     "resolve_annotation",
@@ -582,18 +583,42 @@ def is_expansion(short: str, long: str) -> bool:
     return True
 
 
-def choose_name(forms: dict[str, list[int]]) -> str | None:
+def abbreviation_pair(text: str, prev_end: int, prev_form: str, start: int, end: int, form: str) -> tuple[str, str] | None:
+    """``(short, long)`` when two consecutive mentions of one entity are written
+    ``long (short)`` or ``short (long)`` in the text and the long one spells out the short
+    one (:func:`is_expansion`): the pairing of Schwartz & Hearst, which only the text can
+    attest ("IL-17F is an inflammatory cytokine" pairs nothing).
+
+    >>> t = "Systemic lupus erythematosus (SLE) is"
+    >>> abbreviation_pair(t, 28, "Systemic lupus erythematosus", 30, 33, "SLE")
+    ('SLE', 'Systemic lupus erythematosus')
+    >>> abbreviation_pair("IL-17F is an inflammatory cytokine", 6, "IL-17F", 13, 34, "inflammatory cytokine") is None
+    True
+    """
+    gap = text[prev_end:start]
+    if (gap != " (" and gap != "(") or text[end:end + 1] != ")":
+        return None
+    for short, long in ((form, prev_form), (prev_form, form)):
+        if is_abbreviation(short) and not is_abbreviation(long) and is_expansion(short, long):
+            return short, long
+    return None
+
+
+def choose_name(forms: dict[str, list[int]], pairs: Iterable[tuple[str, str]] = ()) -> str | None:
     """The readable name of an entity from its mention forms ``{form: [count, outside title]}``.
 
     The most frequent form, compared case-insensitively; an abbreviation yields only to
-    its own long form (:func:`is_expansion`: SLE → "Systemic lupus erythematosus", but
-    IL-17F is never renamed "inflammatory cytokine"), the most frequent of them. Within a
-    spelling, the form used outside the title (titles are often Title Case), then the
-    most frequent, then the first alphabetically.
+    **its own** long form — one the texts pair with it (`pairs`, ``(short, long)``, from
+    :func:`abbreviation_pair`: "Systemic lupus erythematosus (SLE)") — the most frequent
+    of those; never to another phrase (IL-17F is not renamed "inflammatory cytokine").
+    Within a spelling, the form used outside the title (titles are often Title Case),
+    then the most frequent, then the first alphabetically.
 
-    >>> choose_name({"SLE": [11, 11], "Systemic Lupus Erythematosus": [1, 0],
-    ...              "Systemic lupus erythematosus": [1, 1]})
+    >>> forms = {"SLE": [11, 11], "Systemic Lupus Erythematosus": [1, 0], "Systemic lupus erythematosus": [1, 1]}
+    >>> choose_name(forms, [("SLE", "Systemic lupus erythematosus")])
     'Systemic lupus erythematosus'
+    >>> choose_name(forms)  # no text paired them
+    'SLE'
     >>> choose_name({"IL-17F": [7, 7], "inflammatory cytokine": [1, 1]})
     'IL-17F'
     """
@@ -611,8 +636,8 @@ def choose_name(forms: dict[str, list[int]]) -> str | None:
 
     best = min(totals, key=lambda k: (-totals[k], k))
     name = spelling(best)
-    if is_abbreviation(name):
-        longs = [k for k in totals if k != best and not is_abbreviation(spelling(k)) and is_expansion(name, spelling(k))]
+    if pairs and is_abbreviation(name):
+        longs = {long.lower() for short, long in pairs if short.lower() == best} & totals.keys()
         if longs:
             name = spelling(min(longs, key=lambda k: (-totals[k], k)))
     return name

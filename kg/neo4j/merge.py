@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ..normalize import choose_name, choose_title, pmid_sort_key
+from ..normalize import choose_name, choose_title, is_abbreviation, is_expansion, pmid_sort_key
 
 __all__ = ["NAME_KEYS", "merge_entity", "merge_relationship", "merge_title", "none_if_empty"]
 
@@ -36,7 +36,10 @@ def _merged_name(old: str | None, new: str | None, synonyms: dict[str, int]) -> 
     for name in (new, old):
         if name and name not in synonyms:
             return name
-    return choose_name({form: [count, count] for form, count in synonyms.items()})
+    # The database keeps no texts: a stored long-form name stands for the pairing that chose it.
+    pairs = [(short, name) for name in (old, new) if name and not is_abbreviation(name)
+             for short in synonyms if is_abbreviation(short) and is_expansion(short, name)]
+    return choose_name({form: [count, count] for form, count in synonyms.items()}, pairs)
 
 
 #: Entity properties from the vocabularies (kg.vocab); in a merge's result only when a side has them.

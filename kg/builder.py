@@ -263,6 +263,8 @@ class GraphBuilder:
         self.finished: tuple[list, list, list, dict | None] | None = None
         self._handed_out = False  # a graph() already holds the finished rows' dicts
         self._last: tuple[str, str] | None = None  # (path, PMID) of the last document added
+        self._blocks: list[Document] = []  # the blocks of the article being read (see add)
+        self._article_ids: set[str] = set()  # its entities so far (co-mentions)
         #: where the time went, in seconds (for benchmarks; the native reader fills it)
         self.seconds: dict[str, float] = {}
 
@@ -272,7 +274,9 @@ class GraphBuilder:
         """Add one document's entities and relations.
 
         Consecutive blocks of one PMID in one file (a full text written one passage a
-        block) are one article: counted once, titled by the first block.
+        block) are one article: counted once, titled by the first block; a relation line
+        resolves against the annotations of every block read so far, and co-mentions join
+        entities of different blocks.
         """
         report = self.report
         pmid = doc.pmid
@@ -280,6 +284,8 @@ class GraphBuilder:
         self._last = (doc.path, pmid)
         if not continued:
             report.documents += 1
+            self._blocks = []
+            self._article_ids = set()
         if self.keep_articles:
             old = self.articles.get(pmid)
             if old is None or not continued:
@@ -287,7 +293,15 @@ class GraphBuilder:
         title = doc.title or ""
         title_len = len(title)
         text = None if doc.title is None and doc.abstract is None else title + " " + (doc.abstract or "")
-        index = _DocIndex(self, pmid) if doc.relations else None
+        index = None
+        if doc.relations:
+            index = _DocIndex(self, pmid)
+            for block in self._blocks:  # the article's earlier blocks
+                for ann in block.annotations:
+                    resolved = resolve_annotation(ann.type, ann.identifier, ann.parts)
+                    if resolved.ids:
+                        index.add(ann, resolved, tuple(scoped_id(i, pmid) for i in resolved.ids))
+        self._blocks.append(doc)
         doc_ids: set[str] = set()
         nodes = self.nodes
         prev_ids: tuple[str, ...] = ()  # the previous mention (with offsets) and its entities
@@ -353,11 +367,13 @@ class GraphBuilder:
                 index.add(ann, resolved, ids)
         for rel in doc.relations:
             self._add_relation(doc, rel, index)
-        if self.co_mentions:
-            ids = sorted(doc_ids)
-            for a in range(len(ids)):
-                for b in range(a + 1, len(ids)):
-                    self._edge(ids[a], ids[b], CO_MENTION, pmid, None, "")
+        if self.co_mentions:  # each pair of the article once: new entities with all, old ones and new
+            seen = self._article_ids
+            new = sorted(doc_ids - seen)
+            for a, u in enumerate(new):
+                for v in (*new[a + 1:], *seen):
+                    self._edge(*sorted((u, v)), CO_MENTION, pmid, None, "")
+            seen.update(new)
 
     def _typed_entity(self, raw_type: str, ident: str, pmid: str, aliases: dict[str, set[str]]) -> set[str]:
         """Nodes for a typed relation id, created when no annotation of the document names them."""

@@ -269,6 +269,8 @@ def _curie(raw: str, etype: str) -> str | None:
     if ident in NO_ID:
         return None
     paren = ident.find("(")  # `83817(Tax:10116)`: gene id with its species
+    if paren == 0:
+        return None  # `(Tax:9606)`: the species alone, no id of the entity
     if paren > 0:
         ident = ident[:paren].strip()
     if is_ascii_digits(ident):
@@ -314,7 +316,8 @@ def _variant_parts(raw: str, extra: str = "") -> dict[str, str]:
         elif piece[:2].lower() == "rs" and is_ascii_digits(piece[2:]):
             parts.setdefault("RS#", piece[2:])
         elif "|" in piece:
-            parts.setdefault("tmVar", piece)
+            if any(ch.isalnum() for ch in piece):  # `|` alone is no key
+                parts.setdefault("tmVar", piece)
         elif piece[1:2] == "." and piece[0] in "cgmnpr":
             parts.setdefault("HGVS", piece)
         else:
@@ -374,8 +377,8 @@ def _variant_keys(parts: dict[str, str]) -> tuple[str | None, tuple[str, ...]]:
         node_id = first + suffix + ("" if pins else DOC_SCOPE)
         return node_id, tuple(n + suffix for n, p in names[1:] if p and pins)
     other = parts.get("other")
-    if other is None or is_ascii_digits(other) or other.lower().startswith(("gene:", "ncbigene:")):
-        return None, ()  # a bare number is a gene's, not a variant's id
+    if other is None or is_ascii_digits(other) or not any(ch.isdigit() for ch in other):
+        return None, ()  # a bare number is a gene's, not a variant's id; `rs` alone is none
     return other, ()
 
 

@@ -190,6 +190,7 @@ def _build_spark(paths, output, report, strict, co_mentions, no_articles, vocab,
         f"tables (Parquet): {', '.join(str(result.outputs[t]) for t in ('entities', 'relations', 'articles', 'mentions'))}",
         f"neo4j-admin CSV: {result.outdir / 'neo4j-csv'} (scripts/neo4j import {result.outdir / 'neo4j-csv'}); "
         f"KGX: {result.outdir / 'kgx'}; report: {result.outputs['report']}",
+        "stage seconds: " + json.dumps({k: round(v, 1) for k, v in result.seconds.items()}),
     ]
     typer.echo("\n".join(out))
 

@@ -1,3 +1,5 @@
-from cli.main import app
+"""``python -m kg.cli``: the ``kg`` command, with the same signal handlers as the script."""
 
-app(prog_name="kg")
+from .main import main
+
+main()

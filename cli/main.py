@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import typer
 
 import kg
-from cli.common import fail, file_output, not_writable_as, write_failed
+from .common import fail, file_output, not_writable_as, write_failed
 from kg.errors import KgError
 
 app = typer.Typer(
@@ -357,13 +357,13 @@ def load(
     _load(G, uri, user, password, database, batch_size, articles=not no_articles)
 
 
-from cli import views  # noqa: E402  (after the core commands, so they list first)
+from . import views  # noqa: E402  (after the core commands, so they list first)
 
 views.register(app)
-from cli import fetch as fetch_cli  # noqa: E402
+from . import fetch as fetch_cli  # noqa: E402
 
 fetch_cli.register(app)
-from cli import vocab as vocab_cli  # noqa: E402
+from . import vocab as vocab_cli  # noqa: E402
 
 vocab_cli.register(app)
 

@@ -13,7 +13,7 @@ from typing import Annotated, Optional
 import typer
 
 import kg
-from cli.common import fail, file_output, write_failed
+from .common import fail, file_output, write_failed
 from kg.errors import KgError
 
 __all__ = ["register"]
@@ -54,7 +54,7 @@ def plot(
     try:
         import matplotlib  # noqa: F401  (optional: the `analysis` extra)
     except ImportError:
-        raise fail("kg plot needs matplotlib, which is not installed: pip install 'kg[analysis]'") from None
+        raise fail("kg plot needs matplotlib, which is not installed: pip install 'pubtator-kg[analysis]'") from None
     try:
         path = write_plot(kg.read_graph(graph), output, top_n=top)
     except KgError as err:

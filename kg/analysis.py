@@ -5,7 +5,7 @@ Every function takes the ``nx.MultiDiGraph`` that :func:`kg.build` returns (or
 tuples) or NetworkX graphs. The table-like ones (:func:`find`, :func:`neighbors`,
 :func:`evidence`, :func:`top`) return a ``pandas.DataFrame`` instead when called with
 ``as_frame=True``; :func:`to_dataframes` gives the whole graph as two tables. pandas is
-optional (``pip install pandas``, or ``pip install 'kg[analysis]'``) and imported only
+optional (``pip install pandas``, or ``pip install 'pubtator-kg[analysis]'``) and imported only
 then.
 
 Entities can be named by node id (``"MESH:D008180"``) or by name or synonym
@@ -141,7 +141,7 @@ def _pandas(what: str):
     except ImportError as err:
         raise ImportError(
             f"{what} needs pandas, which is not installed: pip install pandas "
-            "(or pip install 'kg[analysis]')"
+            "(or pip install 'pubtator-kg[analysis]')"
         ) from err
     return pandas
 

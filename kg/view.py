@@ -278,7 +278,7 @@ def _matplotlib():
         from matplotlib.figure import Figure
     except ImportError as err:
         raise ImportError("write_plot needs matplotlib, which is not installed: pip install matplotlib "
-                          "(or pip install 'kg[analysis]')") from err
+                          "(or pip install 'pubtator-kg[analysis]')") from err
     return Figure
 
 

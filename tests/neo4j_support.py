@@ -227,9 +227,9 @@ def example_params(driver, text: str) -> dict[str, Any]:
 
 
 def kg_command() -> list[str]:
-    """The installed ``kg`` console script, else ``python -m cli``."""
+    """The installed ``kg`` console script, else ``python -m kg``."""
     exe = shutil.which("kg")
-    return [exe] if exe else [sys.executable, "-m", "cli"]
+    return [exe] if exe else [sys.executable, "-m", "kg"]
 
 
 def db_totals(driver) -> dict[str, int]:

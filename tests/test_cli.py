@@ -12,7 +12,7 @@ import typer
 from typer.testing import CliRunner
 
 import kg
-from cli.main import Engine, ExportFormat, app
+from kg.cli.main import Engine, ExportFormat, app
 from kg.io import FORMATS
 
 from conftest import ROOT, SEED, SEEDS
@@ -74,7 +74,7 @@ def test_errors_are_one_line_and_exit_codes(tmp_path):
 
 
 def test_python_dash_m_cli_works(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "cli", "build", str(SEED), "-o", str(tmp_path / "g.json")],
+    proc = subprocess.run([sys.executable, "-m", "kg", "build", str(SEED), "-o", str(tmp_path / "g.json")],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
 
@@ -258,11 +258,11 @@ def test_choices_are_the_library_values():
 
 def test_plot_without_matplotlib_names_the_extra(graph_file, tmp_path):
     code = ("import sys; sys.modules['matplotlib'] = None; sys.argv = ['kg', 'plot', sys.argv[1], '-o', sys.argv[2]]; "
-            "from cli.main import main; main()")
+            "from kg.cli.main import main; main()")
     proc = subprocess.run([sys.executable, "-c", code, str(graph_file), str(tmp_path / "s.png")],
                           capture_output=True, text=True, timeout=120, env={**os.environ, "NO_COLOR": "1"})
     assert proc.returncode == 1, proc.stderr
-    assert proc.stderr.strip() == "kg: error: kg plot needs matplotlib, which is not installed: pip install 'kg[analysis]'"
+    assert proc.stderr.strip() == "kg: error: kg plot needs matplotlib, which is not installed: pip install 'pubtator-kg[analysis]'"
     assert not (tmp_path / "s.png").exists()
     readme = (ROOT / "README.md").read_text()
     assert "kg[analysis]" in readme[readme.index("## Analysis in Python, and pictures"):]

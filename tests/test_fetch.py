@@ -29,7 +29,7 @@ import pytest
 from typer.testing import CliRunner
 
 import kg
-from cli.main import app
+from kg.cli.main import app
 from kg.errors import FetchError, InputError, ParseError
 from kg.fetch import MANIFEST, NOT_RETURNED, RateLimiter, RetryPolicy, parse_ids, read_ids
 
@@ -539,7 +539,7 @@ def test_sigint_to_the_command_leaves_the_folder_valid(api, tmp_path):
     out = tmp_path / "c"
     api.faults.append(lambda h, path: False)  # the first batch answers at once
     api.slow_once(5.0)  # the second hangs: Ctrl-C comes while it waits
-    proc = subprocess.Popen([sys.executable, "-m", "cli", "fetch", *ALL_PMIDS, "-o", str(out), "--format", "pubtator",
+    proc = subprocess.Popen([sys.executable, "-m", "kg", "fetch", *ALL_PMIDS, "-o", str(out), "--format", "pubtator",
                              "--batch-size", "4", "--base-url", api.url, "--rate", "100", "--timeout", "10"],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 20

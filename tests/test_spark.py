@@ -318,7 +318,7 @@ def test_standalone_cluster_writes_the_in_memory_rows(cluster, inputs, memory_bu
     assert master.startswith("spark://127.0.0.1:")
     out = tmp_path / "out"
     env = {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1"}
-    run = subprocess.run([sys.executable, "-m", "cli", "build", *inputs, "--engine", "spark", "--master", master,
+    run = subprocess.run([sys.executable, "-m", "kg", "build", *inputs, "--engine", "spark", "--master", master,
                           "-o", str(out), "--report", str(tmp_path / "report.json")],
                          env=env, capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, run.stderr[-3000:]

@@ -18,7 +18,7 @@ import typer
 from typer.testing import CliRunner
 
 import kg
-from cli.views import register
+from kg.cli.views import register
 from kg import analysis
 from kg.errors import KgError
 from kg.view import write_plot, write_view

@@ -25,7 +25,7 @@ import pytest
 from typer.testing import CliRunner
 
 import kg
-from cli.main import app
+from kg.cli.main import app
 from conftest import require_corpora
 from kg.errors import ParseError
 from kg.neo4j import load_graph

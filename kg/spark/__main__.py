@@ -4,7 +4,7 @@ print(m.__file__)') PATH... -o OUTDIR``): ``kg build --engine spark`` with the s
 
 import sys
 
-from cli.main import main
+from kg.cli.main import main
 
 if __name__ == "__main__":
     sys.argv = ["kg", "build", "--engine", "spark", *sys.argv[1:]]

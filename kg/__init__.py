@@ -7,8 +7,7 @@ from .analysis import communities, evidence, find, neighbors, paths, project, re
 from .view import write_plot, write_view
 from .fetch import fetch
 from .vocab import apply_names
-
-__version__ = "0.1.0"
+from .version import __version__
 
 __all__ = [
     "build",

@@ -79,7 +79,7 @@ class Format(str, Enum):
 def _user_agent() -> str:
     import requests
 
-    from . import __version__
+    from .version import __version__
 
     return f"kg/{__version__} (PubTator literature knowledge graph; python-requests/{requests.__version__})"
 

@@ -67,6 +67,7 @@ def _rules() -> dict:
         "scoped_id": normalize.scoped_id,
         "type_column_problem": normalize.type_column_problem,
         "offset_problem": _offset_problem,
+        "abbreviation_pair": normalize.abbreviation_pair,
         "choose_name": normalize.choose_name,
         "choose_title": normalize.choose_title,
         "doc_scope": normalize.DOC_SCOPE,

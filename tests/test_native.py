@@ -296,10 +296,16 @@ def test_rules_are_called_once_per_distinct_value(tmp_path, monkeypatch):
 @pytest.mark.parametrize("threads,chunk_size", [(1, None), (2, 1), (2, 9), (3, 40)])
 def test_consecutive_blocks_of_one_pmid_across_chunks(tmp_path, threads, chunk_size):
     # a full text written one passage a block: one article (counted once, first block's
-    # title) even when the blocks land in different chunks and threads
-    data = ("1|t|First\n1\t0\t5\tFirst\tGene\t1\n\n1|t|Second block\n1\t0\t6\tSecond\tGene\t1\n\n"
-            "# note\n\n1|a|third\n\n2|t|Other\n\n1|t|A longer title, again\n\n")
-    want, got = _assert_same([_write(tmp_path, data.encode())], threads=threads, chunk_size=chunk_size)
+    # title; relations name entities of earlier blocks; co-mentions across blocks, each pair
+    # once) even where chunks could be cut between the blocks
+    data = ("1|t|First\n1\t0\t5\tFirst\tGene\t1\n\n1|t|Second block\n1\t0\t6\tSecond\tGene\t2\n"
+            "1\tAssociation\t1\t2\n\n# note\n\n1|a|third\n1\t0\t5\tthird\tGene\t3\n1\tBind\t3\t1\n\n"
+            "2|t|Other\n\n1|t|A longer title, again\n\n")
+    want, got = _assert_same([_write(tmp_path, data.encode())], False, True, threads=threads, chunk_size=chunk_size)
+    assert sorted(k for k in got[1]["edges"]) == [
+        ("NCBIGene:1", "NCBIGene:2", "Association"), ("NCBIGene:1", "NCBIGene:2", "Co_Mention"),
+        ("NCBIGene:1", "NCBIGene:3", "Bind"), ("NCBIGene:1", "NCBIGene:3", "Co_Mention"),
+        ("NCBIGene:2", "NCBIGene:3", "Co_Mention")]
     assert got[1]["report"]["documents"] == 3
     assert got[1]["articles"] == {"1": "A longer title, again", "2": "Other"}
 

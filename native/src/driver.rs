@@ -51,16 +51,89 @@ pub struct Outcome {
     pub seconds: (f64, f64),
 }
 
-/// Last position just after a blank line ("\n\n" or "\n\r\n") in buf[from..].
-fn last_boundary(buf: &[u8], from: usize) -> Option<usize> {
+/// Positions just after a blank line ("\n\n" or "\n\r\n") in buf[from..], last first.
+fn boundaries(buf: &[u8], from: usize) -> impl Iterator<Item = usize> + '_ {
     let lo = from.saturating_sub(2);
-    for i in memchr::memrchr_iter(b'\n', &buf[lo..]) {
+    memchr::memrchr_iter(b'\n', &buf[lo..]).filter_map(move |i| {
         let i = lo + i; // a line ends at i; is that line empty or "\r"?
-        if i >= 1 && buf[i - 1] == b'\n' {
-            return Some(i + 1);
+        let blank = (i >= 1 && buf[i - 1] == b'\n') || (i >= 2 && buf[i - 1] == b'\r' && buf[i - 2] == b'\n');
+        blank.then_some(i + 1)
+    })
+}
+
+/// How many lines before a cut are looked at for the PMID of the document before it.
+const LOOK_BACK: usize = 64;
+
+/// The PMIDs a line could carry, as the parser reads a title line (before the first `|`)
+/// or a tab-separated line (before the first tab); none for a blank or comment line.
+fn line_tokens(line: &[u8], out: &mut Vec<Box<str>>) {
+    let text = String::from_utf8_lossy(line);
+    let line = crate::uni::strip(text.trim_start_matches('\u{feff}'));
+    if line.is_empty() || line.starts_with('#') {
+        return;
+    }
+    for sep in ['|', '\t'] {
+        let token = crate::uni::strip(line.split(sep).next().unwrap_or(""));
+        out.push(token.into());
+    }
+}
+
+/// Tokens of the last `LOOK_BACK` lines (with tokens) of buf[..end].
+fn tokens_before(buf: &[u8], end: usize) -> Vec<Box<str>> {
+    let mut out = Vec::new();
+    let mut lines = 0;
+    let mut stop = end;
+    for i in memchr::memrchr_iter(b'\n', &buf[..end]).chain(std::iter::once(usize::MAX)) {
+        let from = if i == usize::MAX { 0 } else { i + 1 };
+        let n = out.len();
+        line_tokens(&buf[from..stop], &mut out);
+        lines += usize::from(out.len() > n);
+        if lines >= LOOK_BACK || i == usize::MAX {
+            break;
         }
-        if i >= 2 && buf[i - 1] == b'\r' && buf[i - 2] == b'\n' {
-            return Some(i + 1);
+        stop = i;
+    }
+    out
+}
+
+/// Tokens of the first `LOOK_BACK` lines (with tokens) of buf[..], None unless a blank
+/// line follows one of them (the first document after the cut is then complete).
+fn tokens_after(buf: &[u8]) -> Option<Vec<Box<str>>> {
+    let mut out = Vec::new();
+    let (mut lines, mut complete) = (0, false);
+    let mut rest = buf;
+    while let Some(nl) = memchr::memchr(b'\n', rest) {
+        let line = &rest[..nl];
+        rest = &rest[nl + 1..];
+        let n = out.len();
+        line_tokens(line, &mut out);
+        if out.len() > n {
+            lines += 1;
+        } else if lines > 0 && crate::uni::strip(&String::from_utf8_lossy(line)).is_empty() {
+            complete = true;
+        }
+        if lines >= LOOK_BACK {
+            break;
+        }
+    }
+    (complete || lines >= LOOK_BACK).then_some(out)
+}
+
+/// Where to cut buf (just after a blank line in the data read last, buf[from..]; the
+/// earlier ones were passed over already): never between two blocks
+/// that may be one article (consecutive blocks of one PMID, see GraphBuilder.add), whose
+/// blocks one worker must read together. A cut is taken when none of the PMIDs the lines
+/// after it could carry (up to `LOOK_BACK` lines, a complete block at least) is one the
+/// lines before it could carry (the last `LOOK_BACK`, with `before`: the previous chunk's).
+fn cut_point(buf: &[u8], from: usize, before: &[Box<str>]) -> Option<usize> {
+    for cut in boundaries(buf, from) {
+        let Some(after) = tokens_after(&buf[cut..]) else { continue };
+        let mut prior = tokens_before(buf, cut);
+        if prior.len() < 2 * LOOK_BACK {
+            prior.extend_from_slice(before);
+        }
+        if !after.iter().any(|t| prior.contains(t)) {
+            return Some(cut);
         }
     }
     None
@@ -147,6 +220,7 @@ fn produce(files: &[String], chunk_size: usize, tx: std::sync::mpsc::SyncSender<
             Box::new(std::io::Cursor::new(head).chain(f))
         };
         let mut carry: Vec<u8> = Vec::new();
+        let mut before: Vec<Box<str>> = Vec::new(); // PMIDs the end of the last chunk could carry
         let mut chunk = 0usize;
         let mut lineno: u64 = 1;
         loop {
@@ -185,10 +259,11 @@ fn produce(files: &[String], chunk_size: usize, tx: std::sync::mpsc::SyncSender<
                 let _ = tx.send(Task { file: fi, chunk, data, first_lineno: lineno, broken, raw_bytes: raw() });
                 break;
             }
-            if let Some(cut) = last_boundary(&carry, start) {
+            if let Some(cut) = cut_point(&carry, start, &before) {
                 let rest = carry[cut..].to_vec();
                 carry.truncate(cut);
                 let data = std::mem::replace(&mut carry, rest);
+                before = tokens_before(&data, data.len());
                 let nl = memchr::memchr_iter(b'\n', &data).count() as u64;
                 let _ = tx.send(Task { file: fi, chunk, data, first_lineno: lineno, broken: None,
                                        raw_bytes: raw() });

@@ -4,11 +4,10 @@
 //! `sort_pmids`'s, made here (tests/test_native.py checks it against `sort_pmids`).
 
 use crate::rules::Rules;
-use crate::state::{hash_str, State};
+use crate::state::{hash_str, Node, State};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
-use rustc_hash::FxHashMap;
 
 fn decimal(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
@@ -55,9 +54,11 @@ pub fn pmid_order<S: AsRef<str>>(pmids: &[S]) -> Option<Vec<u32>> {
     Some(order)
 }
 
-/// A node's name: its one form, `choose_name` of several (Python), or its id.
-fn name<'py>(py: Python<'py>, r: &Rules, forms: &FxHashMap<Box<str>, [u64; 2]>, id: &Bound<'py, PyString>)
+/// A node's name: its one form, `choose_name` of several (Python: with the abbreviation
+/// pairs its texts attest), or its id.
+fn name<'py>(py: Python<'py>, r: &Rules, n: &Node, syms: &[Bound<'py, PyString>], id: &Bound<'py, PyString>)
              -> PyResult<Bound<'py, PyAny>> {
+    let forms = &n.forms;
     if forms.len() == 1 {
         // choose_name of one form is that form (no other form to prefer)
         return Ok(PyString::new(py, forms.keys().next().unwrap()).into_any());
@@ -69,7 +70,8 @@ fn name<'py>(py: Python<'py>, r: &Rules, forms: &FxHashMap<Box<str>, [u64; 2]>, 
     for (f, c) in forms {
         d.set_item(&**f, PyList::new(py, [c[0], c[1]])?)?;
     }
-    let chosen = r.choose_name.bind(py).call1((d,))?;
+    let pairs = PyList::new(py, n.pairs.iter().map(|&(a, b)| (&syms[a as usize], &syms[b as usize])))?;
+    let chosen = r.choose_name.bind(py).call1((d, pairs))?;
     Ok(if chosen.is_none() { id.clone().into_any() } else { chosen })
 }
 
@@ -169,7 +171,7 @@ pub fn finish<'py>(py: Python<'py>, r: &Rules, st: &mut State, wanted: bool, art
         }
         let attrs = PyDict::new(py);
         attrs.set_item(intern!(py, "type"), &syms[chosen as usize])?;
-        attrs.set_item(intern!(py, "name"), name(py, r, &n.forms, &id)?)?;
+        attrs.set_item(intern!(py, "name"), name(py, r, n, &syms, &id)?)?;
         attrs.set_item(intern!(py, "synonyms"), synonyms)?;
         attrs.set_item(intern!(py, "mentions"), n.mentions)?;
         attrs.set_item(intern!(py, "pmids"), pmid_list(&n.pmids)?)?;

@@ -24,16 +24,17 @@ fn reason_text(py: Python<'_>, r: &Reason) -> PyResult<String> {
     Ok(match r {
         Reason::Text(s) => s.clone(),
         Reason::NonNumericEnd(raw) => format!("non-numeric end offset {}", repr(py, raw)?),
+        Reason::NonNumericStart(raw) => format!("annotation with a non-numeric start offset {}", repr(py, raw)?),
     })
 }
 
 fn unresolved_reason(py: Python<'_>, u: &Unresolved) -> PyResult<String> {
     let mut miss = Vec::new();
     if u.miss1 {
-        miss.push(repr(py, &u.id1)?);
+        miss.push(repr(py, &u.rel.id1)?);
     }
     if u.miss2 {
-        miss.push(repr(py, &u.id2)?);
+        miss.push(repr(py, &u.rel.id2)?);
     }
     Ok(format!("relation id {} matches no annotation of document {}", miss.join(" and "), u.doc_pmid))
 }
@@ -234,14 +235,14 @@ fn read_files<'py>(
         d.set_item("text", text)?;
         rej.append(d)?;
     }
-    let relation_record = |file: usize, line: u64, pmid: &str, typ: &str, id1: &str, id2: &str, reason: &str| {
+    let relation_record = |rel: &state::RelationLine, reason: &str| {
         let d = PyDict::new(py);
-        d.set_item("path", &paths[file])?;
-        d.set_item("line", line)?;
-        d.set_item("pmid", pmid)?;
-        d.set_item("type", typ)?;
-        d.set_item("id1", id1)?;
-        d.set_item("id2", id2)?;
+        d.set_item("path", &paths[rel.file])?;
+        d.set_item("line", rel.lineno)?;
+        d.set_item("pmid", &rel.pmid)?;
+        d.set_item("type", &rel.typ)?;
+        d.set_item("id1", &rel.id1)?;
+        d.set_item("id2", &rel.id2)?;
         d.set_item("reason", reason)?;
         PyResult::Ok(d)
     };
@@ -249,10 +250,10 @@ fn read_files<'py>(
     for c in out.chunks.iter().flatten() {
         for u in &c.relations.unresolved {
             let reason = unresolved_reason(py, u)?;
-            unr.append(relation_record(u.file, u.lineno, &u.pmid, &u.typ, &u.id1, &u.id2, &reason)?)?;
+            unr.append(relation_record(&u.rel, &reason)?)?;
         }
         for x in &c.relations.self_relations {
-            selfs.append(relation_record(x.file, x.lineno, &x.pmid, &x.typ, &x.id1, &x.id2, &x.reason)?)?;
+            selfs.append(relation_record(&x.rel, &x.reason)?)?;
         }
     }
     Ok(ReadResult {
@@ -321,6 +322,13 @@ fn state_tuple<'py>(py: Python<'py>, st: &mut state::State, node_cls: &Bound<'py
             }
             obj.setattr(pyo3::intern!(py, "xrefs"), xrefs)?;
         }
+        if !n.pairs.is_empty() {
+            let pairs = PySet::empty(py)?;
+            for &(a, b) in &n.pairs {
+                pairs.add((sym(a), sym(b)))?;
+            }
+            obj.setattr(pyo3::intern!(py, "pairs"), pairs)?;
+        }
         nodes.set_item(nid(i as u32), obj)?;
     }
     let edges = PyDict::new(py);
@@ -382,8 +390,8 @@ fn add_titles(py: Python<'_>, r: &Rules, into: &mut finish::Titles, titles: Vec<
 fn fatal_error(py: Python<'_>, paths: &[String], f: &Fatal) -> PyResult<PyErr> {
     let (reason, file, lineno, text) = match f {
         Fatal::Parse(r) => (reason_text(py, &r.reason)?, r.file, r.lineno, r.text.clone()),
-        Fatal::Unresolved(u) => (unresolved_reason(py, u)?, u.file, u.lineno,
-                                 format!("{}\t{}\t{}\t{}", u.pmid, u.typ, u.id1, u.id2)),
+        Fatal::Unresolved(u) => (unresolved_reason(py, u)?, u.rel.file, u.rel.lineno,
+                                 format!("{}\t{}\t{}\t{}", u.rel.pmid, u.rel.typ, u.rel.id1, u.rel.id2)),
     };
     let cls = py.import("kg.errors")?.getattr("ParseError")?;
     Ok(PyErr::from_value(cls.call1((reason, &paths[file], lineno, text))?))

@@ -43,6 +43,8 @@ pub enum Reason {
     Text(String),
     /// `non-numeric end offset {raw!r}`: repr is made in Python
     NonNumericEnd(String),
+    /// `annotation with a non-numeric start offset {raw!r}`
+    NonNumericStart(String),
 }
 
 #[derive(Clone, Debug)]
@@ -153,15 +155,15 @@ fn parse_inner<'a>(cx: &Ctx, st: &mut State, buf: &'a [u8], first_lineno: u64, t
     let file = cx.file;
     let mut c = Counts::default(); // pending, as the Python locals
     let mut doc: Option<Doc<'a>> = None;
-    let mut spare: Option<(Vec<crate::state::Ann<'a>>, Vec<Rel<'a>>)> = None;
-    macro_rules! new_doc {
-        ($pmid:expr) => {{
-            let mut d = Doc::new($pmid);
-            if let Some((a, r)) = spare.take() {
-                d.anns = a;
-                d.rels = r;
+    // documents read, not yet added: added a few hundred at a time, so that the rules are
+    // asked about their distinct annotations in one call (one GIL acquisition)
+    let mut ready: Vec<(Doc<'a>, bool)> = Vec::new();
+    macro_rules! flush {
+        () => {{
+            if let Err(u) = st.add_docs(cx.r, cx.o, &ready, file, &mut out.relations) {
+                return Err(Fatal::Unresolved(u));
             }
-            d
+            ready.clear();
         }};
     }
     let mut lineno = first_lineno - 1;
@@ -173,6 +175,7 @@ fn parse_inner<'a>(cx: &Ctx, st: &mut State, buf: &'a [u8], first_lineno: u64, t
             c.rejected += 1;
             let r = Rej { file, lineno, reason: $reason, text: $text.to_string() };
             if strict {
+                flush!(); // the documents before come first (an unresolved relation there)
                 return Err(Fatal::Parse(r));
             }
             out.rejected.push(r);
@@ -201,14 +204,11 @@ fn parse_inner<'a>(cx: &Ctx, st: &mut State, buf: &'a [u8], first_lineno: u64, t
                 out.first_pmid = Some(d.pmid.to_string());
             }
             prev = Some(d.pmid);
-            if let Err(u) = st.add(cx.r, cx.o, &d, continued, file, &mut out.relations) {
-                return Err(Fatal::Unresolved(u));
+            if !continued && ready.len() >= 256 {
+                flush!(); // (an article's blocks are added together)
             }
+            ready.push((d, continued));
             out.docs += 1;
-            let Doc { mut anns, mut rels, .. } = d;
-            anns.clear();
-            rels.clear();
-            spare = Some((anns, rels));
         }};
     }
 
@@ -273,7 +273,7 @@ fn parse_inner<'a>(cx: &Ctx, st: &mut State, buf: &'a [u8], first_lineno: u64, t
                         emit!(d);
                     }
                 }
-                let d = { if doc.is_none() { doc = Some(new_doc!(pmid)); } doc.as_mut().unwrap() };
+                let d = { if doc.is_none() { doc = Some(Doc::new(pmid)); } doc.as_mut().unwrap() };
                 if is_t {
                     d.title = Some(text);
                 } else {
@@ -315,7 +315,7 @@ fn parse_inner<'a>(cx: &Ctx, st: &mut State, buf: &'a [u8], first_lineno: u64, t
                 c.lines = 1;
             }
         }
-        let d = { if doc.is_none() { doc = Some(new_doc!(pmid)); } doc.as_mut().unwrap() };
+        let d = { if doc.is_none() { doc = Some(Doc::new(pmid)); } doc.as_mut().unwrap() };
         let mut second = strip(cols[1]);
         if is_ascii_digits(second) {
             if n < 5 {
@@ -393,6 +393,10 @@ fn parse_inner<'a>(cx: &Ctx, st: &mut State, buf: &'a [u8], first_lineno: u64, t
         if n < 4 {
             reject!(Reason::Text(format!("relation with {n} columns, needs 4")), line);
         }
+        if n > 5 {
+            // a relation has at most 5 columns: an annotation whose start offset is no number
+            reject!(Reason::NonNumericStart(cols[1].to_string()), line);
+        }
         if second.is_empty() {
             reject!(Reason::Text("relation with an empty type".to_string()), line);
         }
@@ -409,9 +413,9 @@ fn parse_inner<'a>(cx: &Ctx, st: &mut State, buf: &'a [u8], first_lineno: u64, t
     if !truncated {
         if let Some(d) = doc.take() {
             emit!(d); // final sync() then the last document
-            drop(spare);
         }
     } // else: the open document is lost; its counts too, unless an earlier sync covers them (settled per file)
+    flush!();
     out.pending = c;
     out.last_pmid = prev.map(str::to_string);
     Ok(())

@@ -18,6 +18,7 @@ pub struct Rules {
     relation_ref: Py<PyAny>,
     scoped_id: Py<PyAny>,
     type_column_problem: Py<PyAny>,
+    abbreviation_pair: Py<PyAny>,
     offset_problem: Py<PyAny>,
     pub choose_name: Py<PyAny>,
     pub choose_title: Py<PyAny>,
@@ -40,6 +41,19 @@ pub struct Resolved {
     pub xrefs: Vec<Vec<String>>,
     pub aliases: Vec<(String, Vec<String>)>,
     pub unusable: bool,
+}
+
+impl Resolved {
+    fn from_py(r: &Bound<'_, PyAny>) -> PyResult<Resolved> {
+        Ok(Resolved {
+            etype: r.getattr("type")?.extract()?,
+            ids: r.getattr("ids")?.extract()?,
+            pieces: r.getattr("pieces")?.extract()?,
+            xrefs: r.getattr("xrefs")?.extract()?,
+            aliases: r.getattr("aliases")?.extract()?,
+            unusable: r.getattr("unusable")?.is_truthy()?,
+        })
+    }
 }
 
 /// A relation type: edge key, whether the vocabulary knows it, whether it is directed.
@@ -73,6 +87,7 @@ impl Rules {
             relation_ref: f("relation_ref")?,
             scoped_id: f("scoped_id")?,
             type_column_problem: f("type_column_problem")?,
+            abbreviation_pair: f("abbreviation_pair")?,
             offset_problem: f("offset_problem")?,
             choose_name: f("choose_name")?,
             choose_title: f("choose_title")?,
@@ -110,17 +125,14 @@ impl Rules {
     }
 
     pub fn resolve_annotation(&self, raw_type: &str, raw_id: &str, extra: &str) -> Resolved {
+        self.call(|py| Resolved::from_py(&self.resolve_annotation.bind(py).call1((raw_type, raw_id, extra))?))
+    }
+
+    /// `resolve_annotation` of each key, in one call (one GIL acquisition).
+    pub fn resolve_annotations(&self, keys: &[(&str, &str, &str)]) -> Vec<Resolved> {
         self.call(|py| {
-            let r = self.resolve_annotation.bind(py).call1((raw_type, raw_id, extra))?;
-            let strs = |name: &str| -> PyResult<Vec<String>> { r.getattr(name)?.extract() };
-            Ok(Resolved {
-                etype: r.getattr("type")?.extract()?,
-                ids: strs("ids")?,
-                pieces: r.getattr("pieces")?.extract()?,
-                xrefs: r.getattr("xrefs")?.extract()?,
-                aliases: r.getattr("aliases")?.extract()?,
-                unusable: r.getattr("unusable")?.is_truthy()?,
-            })
+            let f = self.resolve_annotation.bind(py);
+            keys.iter().map(|k| Resolved::from_py(&f.call1(*k)?)).collect()
         })
     }
 
@@ -165,6 +177,12 @@ impl Rules {
     /// `str.isdigit` takes `²`), or None.
     pub fn offset_problem(&self, raw: &str) -> Option<String> {
         self.call(|py| self.offset_problem.bind(py).call1((raw,))?.extract())
+    }
+
+    /// `abbreviation_pair(text, prev_end, prev_form, start, end, form)`: (short, long).
+    pub fn abbreviation_pair(&self, text: &str, prev_end: usize, prev_form: &str, start: usize, end: usize,
+                             form: &str) -> Option<(String, String)> {
+        self.call(|py| self.abbreviation_pair.bind(py).call1((text, prev_end, prev_form, start, end, form))?.extract())
     }
 
     /// Python's `str.lower()` of a non-ASCII text.

@@ -53,6 +53,8 @@ pub struct Node {
     pub pmids: Vec<u32>,
     /// other identifiers of the entity (State::syms)
     pub xrefs: Vec<u32>,
+    /// (short, long) forms the texts pair as abbreviation and long form (State::syms)
+    pub pairs: Vec<(u32, u32)>,
 }
 
 #[inline]
@@ -159,14 +161,34 @@ impl<'a> Doc<'a> {
     }
 }
 
+/// A relation line, for the report.
 #[derive(Clone, Debug)]
-pub struct Unresolved {
+pub struct RelationLine {
     pub file: usize,
     pub lineno: u64,
     pub pmid: String,
     pub typ: String,
     pub id1: String,
     pub id2: String,
+}
+
+impl RelationLine {
+    fn of(rel: &Rel, file: usize) -> RelationLine {
+        RelationLine {
+            file,
+            lineno: rel.lineno,
+            pmid: rel.pmid.to_string(),
+            typ: rel.typ.to_string(),
+            id1: rel.id1.to_string(),
+            id2: rel.id2.to_string(),
+        }
+    }
+}
+
+/// A relation whose ids match no annotation of its document (`miss1`/`miss2`: which).
+#[derive(Clone, Debug)]
+pub struct Unresolved {
+    pub rel: RelationLine,
     pub miss1: bool,
     pub miss2: bool,
     pub doc_pmid: String,
@@ -175,12 +197,7 @@ pub struct Unresolved {
 /// A relation whose two sides are one entity (no self-loop is made).
 #[derive(Clone, Debug)]
 pub struct SelfRelation {
-    pub file: usize,
-    pub lineno: u64,
-    pub pmid: String,
-    pub typ: String,
-    pub id1: String,
-    pub id2: String,
+    pub rel: RelationLine,
     pub reason: String,
 }
 
@@ -216,6 +233,12 @@ struct Res {
     aliases: Aliases,
     unusable: bool,
 }
+
+/// (gap, previous form, form) of two consecutive mentions of one entity.
+type AbbrevKey = (Box<str>, Box<str>, Box<str>);
+
+/// An annotation's (type, identifier, extra column) as written.
+type Key<'k> = (&'k str, &'k str, &'k str);
 
 struct ResEntry {
     hash: u64,
@@ -254,7 +277,10 @@ pub struct State {
     type_problems: FxHashMap<Box<str>, Option<Box<str>>>,
     offset_problems: FxHashMap<Box<str>, Option<Box<str>>>,
     lowered: FxHashMap<Box<str>, Box<str>>,
+    abbreviations: FxHashMap<AbbrevKey, Option<(u32, u32)>>,
     text: DocText,
+    /// the entities of the article being read, so far (co-mentions)
+    article_ids: rustc_hash::FxHashSet<u32>,
     pub documents: u64,
     pub annotations_in_graph: u64,
     pub relations_in_graph: u64,
@@ -287,6 +313,12 @@ fn union(dst: &mut Vec<u32>, src: &[u32]) {
         if !dst.contains(&x) {
             dst.push(x);
         }
+    }
+}
+
+fn union_pair(dst: &mut Vec<(u32, u32)>, p: (u32, u32)) {
+    if !dst.contains(&p) {
+        dst.push(p);
     }
 }
 
@@ -357,6 +389,16 @@ impl DocText {
         b
     }
 
+    /// Python's `text[a:b]` (characters; out of range: clipped, or empty).
+    fn slice(&mut self, a: i64, b: i64) -> &str {
+        let (a, b) = (a.clamp(0, self.chars as i64) as usize, b.clamp(0, self.chars as i64) as usize);
+        if !self.present || a >= b {
+            return "";
+        }
+        let (x, y) = (self.byte(a), self.byte(b));
+        &self.text[x..y]
+    }
+
     /// False when the text at [start, end) is there and is not `mention`.
     fn agrees(&mut self, start: i64, end: i64, mention: &str) -> bool {
         if !(self.present && 0 <= start && start < end && end <= self.chars as i64) {
@@ -379,15 +421,67 @@ impl State {
         i
     }
 
+    /// The cached answer of `resolve_annotation(key)`, and the key's hash.
+    fn cached(&self, key: Key) -> (u64, Option<Arc<Res>>) {
+        use std::hash::BuildHasher;
+        let hash = rustc_hash::FxBuildHasher.hash_one(key);
+        let eq = |e: &ResEntry| (&*e.key.0, &*e.key.1, &*e.key.2) == key;
+        (hash, self.resolved.find(hash, eq).map(|e| e.res.clone()))
+    }
+
     /// `resolve_annotation(raw_type, raw_id, extra)`, once per distinct triple.
     fn resolve(&mut self, r: &Rules, raw_type: &str, raw_id: &str, extra: &str) -> Arc<Res> {
-        use std::hash::BuildHasher;
-        let hash = rustc_hash::FxBuildHasher.hash_one((raw_type, raw_id, extra));
-        let eq = |e: &ResEntry| &*e.key.0 == raw_type && &*e.key.1 == raw_id && &*e.key.2 == extra;
-        if let Some(e) = self.resolved.find(hash, eq) {
-            return e.res.clone();
+        let key = (raw_type, raw_id, extra);
+        match self.cached(key) {
+            (_, Some(res)) => res,
+            (hash, None) => {
+                let py = r.resolve_annotation(raw_type, raw_id, extra);
+                self.store(r, hash, key, py)
+            }
         }
-        let py = r.resolve_annotation(raw_type, raw_id, extra);
+    }
+
+    /// Ask Python at once about the distinct annotations of `docs` not seen before.
+    fn prefetch(&mut self, r: &Rules, docs: &[(Doc, bool)]) {
+        let mut want: Vec<(u64, Key)> = Vec::new();
+        let mut asked: rustc_hash::FxHashSet<Key> = Default::default();
+        for (doc, _) in docs {
+            for ann in &doc.anns {
+                let key = (ann.typ, ann.ident, ann.parts);
+                if let (hash, None) = self.cached(key) {
+                    if asked.insert(key) {
+                        want.push((hash, key));
+                    }
+                }
+            }
+        }
+        if want.is_empty() {
+            return;
+        }
+        let keys: Vec<Key> = want.iter().map(|&(_, k)| k).collect();
+        for ((hash, key), py) in want.into_iter().zip(r.resolve_annotations(&keys)) {
+            self.store(r, hash, key, py);
+        }
+    }
+
+    /// `add` each document, after one call to Python for the annotations it has not seen.
+    /// (`continued`: the document is a further block of the article before; the blocks of
+    /// one article come in one call.)
+    pub fn add_docs(&mut self, r: &Rules, o: &Opts, docs: &[(Doc, bool)], file: usize,
+                    out: &mut RelationReport) -> Result<(), Box<Unresolved>> {
+        self.prefetch(r, docs);
+        let mut article = 0;
+        for (i, (doc, continued)) in docs.iter().enumerate() {
+            if !continued {
+                article = i;
+            }
+            self.add(r, o, doc, *continued, &docs[article..i], file, out)?;
+        }
+        Ok(())
+    }
+
+    /// Keep Python's answer about `key`, its strings made numbers of this state.
+    fn store(&mut self, r: &Rules, hash: u64, key: Key, py: crate::rules::Resolved) -> Arc<Res> {
         let nid = |st: &mut State, id: &str| {
             if id.ends_with(&*r.doc_scope) {
                 Nid::Scoped(id.into())
@@ -410,7 +504,7 @@ impl State {
             aliases,
             unusable: py.unusable,
         });
-        let key = (raw_type.into(), raw_id.into(), extra.into());
+        let key = (key.0.into(), key.1.into(), key.2.into());
         self.resolved.insert_unique(hash, ResEntry { hash, key, res: res.clone() }, |e| e.hash);
         res
     }
@@ -472,6 +566,33 @@ impl State {
         Some(x)
     }
 
+    /// `abbreviation_pair` of two consecutive mentions of one entity, asked of Python when
+    /// its precondition holds (`long (short)`: the gap is " (" or "(", a ")" follows), once
+    /// per distinct (gap, previous form, form): the pair is then a function of the forms.
+    fn abbreviation(&mut self, r: &Rules, text: &mut DocText, prev_end: i64, prev_form: &str, ann: &Ann)
+                    -> Option<(u32, u32)> {
+        let gap = text.slice(prev_end, ann.start);
+        if gap != " (" && gap != "(" {
+            return None;
+        }
+        let gap: Box<str> = gap.into();
+        if text.slice(ann.end, ann.end + 1) != ")" {
+            return None;
+        }
+        let key = (gap, prev_form.into(), ann.text.into());
+        if let Some(&p) = self.abbreviations.get(&key) {
+            return p;
+        }
+        // the text the rule reads: the gap, the mention, the ")" after it
+        let local = format!("{}{})", key.0, ann.text);
+        let start = key.0.chars().count();
+        let end = start + ann.text.chars().count();
+        let p = r.abbreviation_pair(&local, 0, prev_form, start, end, ann.text)
+            .map(|(short, long)| (self.syms.get(&short), self.syms.get(&long)));
+        self.abbreviations.insert(key, p);
+        p
+    }
+
     /// Python's `text.lower()`.
     fn lower(&mut self, r: &Rules, text: &str) -> Box<str> {
         if text.is_ascii() {
@@ -485,19 +606,38 @@ impl State {
         l
     }
 
-    /// `GraphBuilder.add`; `continued`: the document goes on the one before (same PMID,
-    /// consecutive blocks of one file). Err(unresolved relation) in strict mode.
-    pub fn add(&mut self, r: &Rules, o: &Opts, doc: &Doc, continued: bool, file: usize,
-               out: &mut RelationReport) -> Result<(), Box<Unresolved>> {
+    /// `GraphBuilder.add`; `continued`: the document goes on the article before (same PMID,
+    /// consecutive blocks of one file), whose `earlier` blocks its relations may name.
+    /// Err(unresolved relation) in strict mode.
+    #[allow(clippy::too_many_arguments)]
+    fn add<'a>(&mut self, r: &Rules, o: &Opts, doc: &Doc<'a>, continued: bool, earlier: &[(Doc<'a>, bool)],
+               file: usize, out: &mut RelationReport) -> Result<(), Box<Unresolved>> {
         if !continued {
             self.documents += 1;
+            self.article_ids.clear();
         }
         let pmid = self.pmids.get(doc.pmid);
         let title_len = doc.title.map(char_len).unwrap_or(0) as i64;
         let mut text = std::mem::take(&mut self.text);
         text.set(doc.title, doc.abstract_);
         let mut index = if doc.rels.is_empty() { None } else { Some(DocIndex::default()) };
+        if let Some(ix) = index.as_mut() {
+            for ann in earlier.iter().flat_map(|(block, _)| &block.anns) {
+                let res = self.resolve(r, ann.typ, ann.ident, ann.parts);
+                if res.ids.is_empty() {
+                    continue;
+                }
+                let scoped: Option<Box<[u32]>> = match res.fixed {
+                    Some(_) => None,
+                    None => Some(self.nids(r, &res.ids, doc.pmid).into()),
+                };
+                union(ix.raw.entry(ann.ident).or_default(), scoped.as_deref().or(res.fixed.as_deref()).unwrap());
+                ix.annotations.push((res.clone(), ann.text, scoped));
+            }
+        }
         let mut doc_ids: Vec<u32> = Vec::new();
+        // the previous mention with offsets (its nodes, end, form): `long form (SF)`?
+        let (mut prev_ids, mut prev_end, mut prev_form): (Vec<u32>, i64, &str) = (Vec::new(), 0, "");
         for ann in &doc.anns {
             let res = self.resolve(r, ann.typ, ann.ident, ann.parts);
             if res.ids.is_empty() {
@@ -547,6 +687,18 @@ impl State {
                     }
                 }
             }
+            if agrees && ann.start >= 0 {
+                if prev_ids == ids {
+                    if let Some((short, long)) = self.abbreviation(r, &mut text, prev_end, prev_form, ann) {
+                        for &n in ids {
+                            union_pair(&mut self.nodes[n as usize].pairs, (short, long));
+                        }
+                    }
+                }
+                prev_ids.clear();
+                prev_ids.extend_from_slice(ids);
+                (prev_end, prev_form) = (ann.end, ann.text);
+            }
             if o.co_mentions {
                 union(&mut doc_ids, ids);
             }
@@ -562,20 +714,20 @@ impl State {
             }
         }
         if o.co_mentions {
+            // each pair of the article once: its new entities with each other and the ones before
             let key = self.syms.get("Co_Mention");
-            let mut ids: Vec<(&str, u32)> = Vec::with_capacity(doc_ids.len());
-            // sorted by id text (code point order == UTF-8 byte order)
             let nodes = &self.nodes;
-            for &i in &doc_ids {
-                ids.push((&nodes[i as usize].id, i));
-            }
-            ids.sort_unstable();
-            let ids: Vec<u32> = ids.into_iter().map(|(_, i)| i).collect();
-            for a in 0..ids.len() {
-                for b in a + 1..ids.len() {
-                    self.edge(ids[a], ids[b], key, pmid, None, None);
+            let seen = std::mem::take(&mut self.article_ids);
+            let mut new: Vec<u32> = doc_ids.into_iter().filter(|i| !seen.contains(i)).collect();
+            new.sort_unstable_by(|a, b| nodes[*a as usize].id.cmp(&nodes[*b as usize].id)); // code point order
+            for (a, &u) in new.iter().enumerate() {
+                for &v in new[a + 1..].iter().chain(seen.iter()) {
+                    let (u, v) = if self.nodes[u as usize].id <= self.nodes[v as usize].id { (u, v) } else { (v, u) };
+                    self.edge(u, v, key, pmid, None, None);
                 }
             }
+            self.article_ids = seen;
+            self.article_ids.extend(new);
         }
         Ok(())
     }
@@ -693,12 +845,7 @@ impl State {
         let right = self.resolve_ref(r, ix, rel.id2, doc.pmid, pmid);
         if left.is_empty() || right.is_empty() {
             let u = Unresolved {
-                file,
-                lineno: rel.lineno,
-                pmid: rel.pmid.to_string(),
-                typ: rel.typ.to_string(),
-                id1: rel.id1.to_string(),
-                id2: rel.id2.to_string(),
+                rel: RelationLine::of(rel, file),
                 miss1: left.is_empty(),
                 miss2: right.is_empty(),
                 doc_pmid: doc.pmid.to_string(),
@@ -714,12 +861,7 @@ impl State {
             let mut ids: Vec<&str> = left.iter().map(|&n| &*self.nodes[n as usize].id).collect();
             ids.sort_unstable();
             out.self_relations.push(SelfRelation {
-                file,
-                lineno: rel.lineno,
-                pmid: rel.pmid.to_string(),
-                typ: rel.typ.to_string(),
-                id1: rel.id1.to_string(),
-                id2: rel.id2.to_string(),
+                rel: RelationLine::of(rel, file),
                 reason: format!("both sides are one entity: {}", ids.join(", ")),
             });
             return Ok(());
@@ -786,6 +928,7 @@ impl State {
         self.type_problems = Default::default();
         self.offset_problems = Default::default();
         self.lowered = Default::default();
+        self.abbreviations = Default::default();
     }
 
     /// Fold another thread's state into this one.
@@ -812,6 +955,9 @@ impl State {
             mine.pmids.extend(n.pmids.iter().map(|&p| pmidmap[p as usize]));
             let xrefs: Vec<u32> = n.xrefs.iter().map(|&x| symmap[x as usize]).collect();
             union(&mut mine.xrefs, &xrefs);
+            for (a, b) in n.pairs {
+                union_pair(&mut mine.pairs, (symmap[a as usize], symmap[b as usize]));
+            }
         }
         for ((u, v, k), e) in other.edges {
             let key = (nodemap[u as usize], nodemap[v as usize], symmap[k as usize]);

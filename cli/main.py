@@ -313,13 +313,12 @@ def info(
         f"{len(G.graph.get('articles', {})):,} articles, {len(pmids):,} articles with relations",
         _table("entities by type", dict(types)),
         _table("edges by type", dict(rels)),
-        f"top {top} entities by articles:",
     ]
-    by_articles = sorted(G.nodes(data=True), key=lambda nd: (-len(nd[1].get("pmids", [])), nd[0]))[:top]
-    out += [f"  {len(d.get('pmids', [])):>7,}  {n}  {d.get('name', '')} ({d.get('type', '')})" for n, d in by_articles]
-    out.append(f"top {top} entities by degree:")
-    by_degree = sorted(G.degree(), key=lambda nd: (-nd[1], nd[0]))[:top]
-    out += [f"  {deg:>7,}  {n}  {G.nodes[n].get('name', '')} ({G.nodes[n].get('type', '')})" for n, deg in by_degree]
+    from kg.analysis import top as ranked  # the same figures as kg.analysis.top in a notebook
+
+    for by, what in (("pmids", "articles"), ("degree", "degree (distinct related entities)")):
+        out.append(f"top {top} entities by {what}:")
+        out += [f"  {r.score:>7,}  {r.id}  {r.name} ({r.type})" for r in ranked(G, by=by, n=top)]
     typer.echo("\n".join(out))
 
 

@@ -47,6 +47,21 @@ def test_build_then_info_and_export(tmp_path):
         assert (tmp_path / fmt).exists()
 
 
+def test_info_ranks_as_the_analysis_functions_do(tmp_path):
+    """`kg info`'s top lists are kg.analysis.top's (degree = distinct related entities,
+    not the MultiDiGraph's edge count, which counts two relation types twice)."""
+    out = tmp_path / "g.json"
+    assert runner.invoke(app, ["build", str(SEEDS), "-o", str(out)]).exit_code == 0
+    G = kg.read_graph(out)
+    res = runner.invoke(app, ["info", str(out), "--top", "5"])
+    assert res.exit_code == 0, res.output
+    degree_part = res.output.split("by degree")[1]
+    for r in kg.analysis.top(G, by="degree", n=5):
+        assert f"{r.score:>7,}  {r.id}" in degree_part
+    multi = dict(G.degree())
+    assert any(multi[r.id] != r.score for r in kg.analysis.top(G, by="degree", n=len(G)))  # the two differ here
+
+
 def test_strict_names_file_and_line_and_exits_1(tmp_path):
     bad = tmp_path / "bad.txt"
     bad.write_text("1|t|T\n1\t9\t2\tx\tGene\t1\n")

@@ -1,5 +1,6 @@
 """Interruptions and memory: kg build never leaves a half-written graph, and streams."""
 
+import os
 import shutil
 import signal
 import subprocess
@@ -31,6 +32,23 @@ def write_scaled_corpus(path, copies, source=DATA / "biored" / "Train.PubTator")
     return path
 
 
+def _wait_until_reading(proc, path, timeout=120):
+    """Return once process `proc` has `path` open (Linux /proc): its imports are done, the
+    CLI's signal handlers set and the build under way. On a loaded machine the imports
+    alone can take longer than any fixed sleep."""
+    fds = Path(f"/proc/{proc.pid}/fd")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "the build finished before it could be interrupted; use a bigger corpus"
+        try:
+            if any(os.readlink(fd) == str(path) for fd in fds.iterdir()):
+                return
+        except OSError:  # an fd closed while we looked
+            pass
+        time.sleep(0.02)
+    pytest.fail(f"the build did not open {path} within {timeout} s")
+
+
 @pytest.mark.parametrize("command", [["kg"], [sys.executable, "-m", "kg"]], ids=["kg", "python-m-kg"])
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_interrupted_build_keeps_the_previous_graph(tmp_path, sig, command):
@@ -45,8 +63,7 @@ def test_interrupted_build_keeps_the_previous_graph(tmp_path, sig, command):
     exe = [shutil.which(command[0]) or command[0], *command[1:]]
     proc = subprocess.Popen([*exe, "build", str(corpus), "-o", str(out), "--workers", "1", "--engine", "python"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    time.sleep(1.5)
-    assert proc.poll() is None, "the build finished before it could be interrupted; use a bigger corpus"
+    _wait_until_reading(proc, corpus)  # not before: the handlers are set once the CLI runs
     proc.send_signal(sig)
     proc.communicate(timeout=120)
     assert proc.returncode > 0, f"exit {proc.returncode}: killed by the signal, no handler unwound the build"

@@ -128,9 +128,9 @@ fn tokens_after(buf: &[u8]) -> Option<Vec<Box<str>>> {
 fn cut_point(buf: &[u8], from: usize, before: &[Box<str>]) -> Option<usize> {
     for cut in boundaries(buf, from) {
         let Some(after) = tokens_after(&buf[cut..]) else { continue };
-        let mut prior = tokens_before(buf, cut);
+        let mut prior: rustc_hash::FxHashSet<Box<str>> = tokens_before(buf, cut).into_iter().collect();
         if prior.len() < 2 * LOOK_BACK {
-            prior.extend_from_slice(before);
+            prior.extend(before.iter().cloned());
         }
         if !after.iter().any(|t| prior.contains(t)) {
             return Some(cut);

@@ -158,12 +158,26 @@ fn parse_inner<'a>(cx: &Ctx, st: &mut State, buf: &'a [u8], first_lineno: u64, t
     // documents read, not yet added: added a few hundred at a time, so that the rules are
     // asked about their distinct annotations in one call (one GIL acquisition)
     let mut ready: Vec<(Doc<'a>, bool)> = Vec::new();
+    let mut spare: Vec<(Vec<Ann<'a>>, Vec<Rel<'a>>)> = Vec::new(); // emptied documents' lists, reused
     macro_rules! flush {
         () => {{
             if let Err(u) = st.add_docs(cx.r, cx.o, &ready, file, &mut out.relations) {
                 return Err(Fatal::Unresolved(u));
             }
-            ready.clear();
+            for (Doc { mut anns, mut rels, .. }, _) in ready.drain(..) {
+                anns.clear();
+                rels.clear();
+                spare.push((anns, rels));
+            }
+        }};
+    }
+    macro_rules! new_doc {
+        ($pmid:expr) => {{
+            let mut d = Doc::new($pmid);
+            if let Some((anns, rels)) = spare.pop() {
+                (d.anns, d.rels) = (anns, rels);
+            }
+            d
         }};
     }
     let mut lineno = first_lineno - 1;
@@ -273,7 +287,7 @@ fn parse_inner<'a>(cx: &Ctx, st: &mut State, buf: &'a [u8], first_lineno: u64, t
                         emit!(d);
                     }
                 }
-                let d = { if doc.is_none() { doc = Some(Doc::new(pmid)); } doc.as_mut().unwrap() };
+                let d = { if doc.is_none() { doc = Some(new_doc!(pmid)); } doc.as_mut().unwrap() };
                 if is_t {
                     d.title = Some(text);
                 } else {
@@ -315,7 +329,7 @@ fn parse_inner<'a>(cx: &Ctx, st: &mut State, buf: &'a [u8], first_lineno: u64, t
                 c.lines = 1;
             }
         }
-        let d = { if doc.is_none() { doc = Some(Doc::new(pmid)); } doc.as_mut().unwrap() };
+        let d = { if doc.is_none() { doc = Some(new_doc!(pmid)); } doc.as_mut().unwrap() };
         let mut second = strip(cols[1]);
         if is_ascii_digits(second) {
             if n < 5 {

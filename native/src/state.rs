@@ -279,6 +279,8 @@ pub struct State {
     lowered: FxHashMap<Box<str>, Box<str>>,
     abbreviations: FxHashMap<AbbrevKey, Option<(u32, u32)>>,
     text: DocText,
+    /// whether the resolve cache has stopped missing often (see prefetch)
+    warm: bool,
     /// the entities of the article being read, so far (co-mentions)
     article_ids: rustc_hash::FxHashSet<u32>,
     pub documents: u64,
@@ -371,11 +373,16 @@ impl DocText {
         if self.ascii {
             return c;
         }
-        if c < self.cursor.0 {
-            self.cursor = (0, 0);
-        }
         let (mut n, mut b) = self.cursor;
         let bytes = self.text.as_bytes();
+        while n > c {
+            // back, one character at a time (a mention before the last one looked up)
+            b -= 1;
+            while is_continuation(bytes[b]) {
+                b -= 1;
+            }
+            n -= 1;
+        }
         while b < bytes.len() {
             if !is_continuation(bytes[b]) {
                 if n == c {
@@ -435,14 +442,20 @@ impl State {
         match self.cached(key) {
             (_, Some(res)) => res,
             (hash, None) => {
+                self.warm = false;
                 let py = r.resolve_annotation(raw_type, raw_id, extra);
                 self.store(r, hash, key, py)
             }
         }
     }
 
-    /// Ask Python at once about the distinct annotations of `docs` not seen before.
+    /// Ask Python at once about the distinct annotations of `docs` not seen before (while
+    /// the cache is cold: once a batch finds almost nothing new, misses are asked one by one
+    /// until one comes again).
     fn prefetch(&mut self, r: &Rules, docs: &[(Doc, bool)]) {
+        if self.warm {
+            return;
+        }
         let mut want: Vec<(u64, Key)> = Vec::new();
         let mut asked: rustc_hash::FxHashSet<Key> = Default::default();
         for (doc, _) in docs {
@@ -455,6 +468,7 @@ impl State {
                 }
             }
         }
+        self.warm = want.len() < 8;
         if want.is_empty() {
             return;
         }

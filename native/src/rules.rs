@@ -5,7 +5,8 @@
 
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString};
-use rustc_hash::FxHashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
@@ -30,6 +31,25 @@ pub struct Rules {
     pub int_max_digits: usize,
     failed: AtomicBool,
     error: Mutex<Option<PyErr>>,
+    /// answers one worker got, for the others (each asks its own cache first); never held
+    /// while the GIL is taken
+    shared: Mutex<Shared>,
+}
+
+type Triple = (String, String, String);
+/// A relation line's two sides (node ids) and whether its type is directed; its edges.
+type Sides = (Vec<String>, Vec<String>, bool);
+type Pairs = Arc<Vec<(String, String)>>;
+
+#[derive(Default)]
+struct Shared {
+    resolved: FxHashMap<Triple, Arc<Resolved>>,
+    pairs: FxHashMap<Sides, Pairs>,
+    abbreviations: FxHashMap<Triple, Option<(String, String)>>,
+}
+
+fn triple(a: &str, b: &str, c: &str) -> Triple {
+    (a.to_string(), b.to_string(), c.to_string())
 }
 
 /// `kg.normalize.resolve_annotation`'s answer, as strings.
@@ -96,6 +116,7 @@ impl Rules {
             int_max_digits: get("int_max_digits")?.extract()?,
             failed: AtomicBool::new(false),
             error: Mutex::new(None),
+            shared: Mutex::default(),
         })
     }
 
@@ -124,16 +145,36 @@ impl Rules {
         self.error.lock().unwrap().take()
     }
 
-    pub fn resolve_annotation(&self, raw_type: &str, raw_id: &str, extra: &str) -> Resolved {
-        self.call(|py| Resolved::from_py(&self.resolve_annotation.bind(py).call1((raw_type, raw_id, extra))?))
+    pub fn resolve_annotation(&self, raw_type: &str, raw_id: &str, extra: &str) -> Arc<Resolved> {
+        self.resolve_annotations(&[(raw_type, raw_id, extra)]).pop().unwrap_or_default()
     }
 
-    /// `resolve_annotation` of each key, in one call (one GIL acquisition).
-    pub fn resolve_annotations(&self, keys: &[(&str, &str, &str)]) -> Vec<Resolved> {
-        self.call(|py| {
-            let f = self.resolve_annotation.bind(py);
-            keys.iter().map(|k| Resolved::from_py(&f.call1(*k)?)).collect()
-        })
+    /// `resolve_annotation` of each key, those no worker asked before in one call (one GIL
+    /// acquisition).
+    pub fn resolve_annotations(&self, keys: &[(&str, &str, &str)]) -> Vec<Arc<Resolved>> {
+        let mut out: Vec<Option<Arc<Resolved>>> = {
+            let shared = self.shared.lock().unwrap();
+            keys.iter().map(|&(a, b, c)| shared.resolved.get(&triple(a, b, c)).cloned()).collect()
+        };
+        let missing: Vec<(&str, &str, &str)> = keys.iter().zip(&out).filter(|(_, o)| o.is_none()).map(|(k, _)| *k).collect();
+        if !missing.is_empty() {
+            let got: Vec<Resolved> = self.call(|py| {
+                let f = self.resolve_annotation.bind(py);
+                missing.iter().map(|k| Resolved::from_py(&f.call1(*k)?)).collect()
+            });
+            let mut got = got.into_iter().map(Arc::new);
+            let mut shared = self.shared.lock().unwrap();
+            for (k, o) in keys.iter().zip(out.iter_mut()) {
+                if o.is_none() {
+                    let r = got.next().unwrap_or_default();
+                    if !self.failed() {
+                        shared.resolved.insert(triple(k.0, k.1, k.2), r.clone());
+                    }
+                    *o = Some(r);
+                }
+            }
+        }
+        out.into_iter().map(Option::unwrap_or_default).collect()
     }
 
     pub fn relation_type(&self, raw: &str) -> RelType {
@@ -149,11 +190,20 @@ impl Rules {
     }
 
     /// The edges `(u, v)` one relation line makes between its two sides' node ids.
-    pub fn relation_pairs(&self, left: &[&str], right: &[&str], directed: bool) -> Vec<(String, String)> {
-        self.call(|py| {
+    pub fn relation_pairs(&self, left: &[&str], right: &[&str], directed: bool) -> Pairs {
+        let owned = |side: &[&str]| side.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let key = (owned(left), owned(right), directed);
+        if let Some(p) = self.shared.lock().unwrap().pairs.get(&key) {
+            return p.clone();
+        }
+        let p: Pairs = Arc::new(self.call(|py| {
             let (l, r) = (PyList::new(py, left)?, PyList::new(py, right)?);
             self.relation_pairs.bind(py).call1((l, r, directed))?.extract()
-        })
+        }));
+        if !self.failed() {
+            self.shared.lock().unwrap().pairs.insert(key, p.clone());
+        }
+        p
     }
 
     pub fn relation_ref(&self, raw: &str) -> RefLookup {
@@ -182,7 +232,16 @@ impl Rules {
     /// `abbreviation_pair(text, prev_end, prev_form, start, end, form)`: (short, long).
     pub fn abbreviation_pair(&self, text: &str, prev_end: usize, prev_form: &str, start: usize, end: usize,
                              form: &str) -> Option<(String, String)> {
-        self.call(|py| self.abbreviation_pair.bind(py).call1((text, prev_end, prev_form, start, end, form))?.extract())
+        let key = triple(text, prev_form, form); // (the offsets follow from these)
+        if let Some(p) = self.shared.lock().unwrap().abbreviations.get(&key) {
+            return p.clone();
+        }
+        let p: Option<(String, String)> =
+            self.call(|py| self.abbreviation_pair.bind(py).call1((text, prev_end, prev_form, start, end, form))?.extract());
+        if !self.failed() {
+            self.shared.lock().unwrap().abbreviations.insert(key, p.clone());
+        }
+        p
     }
 
     /// Python's `str.lower()` of a non-ASCII text.

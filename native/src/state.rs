@@ -444,7 +444,7 @@ impl State {
             (hash, None) => {
                 self.warm = false;
                 let py = r.resolve_annotation(raw_type, raw_id, extra);
-                self.store(r, hash, key, py)
+                self.store(r, hash, key, &py)
             }
         }
     }
@@ -474,7 +474,7 @@ impl State {
         }
         let keys: Vec<Key> = want.iter().map(|&(_, k)| k).collect();
         for ((hash, key), py) in want.into_iter().zip(r.resolve_annotations(&keys)) {
-            self.store(r, hash, key, py);
+            self.store(r, hash, key, &py);
         }
     }
 
@@ -495,7 +495,7 @@ impl State {
     }
 
     /// Keep Python's answer about `key`, its strings made numbers of this state.
-    fn store(&mut self, r: &Rules, hash: u64, key: Key, py: crate::rules::Resolved) -> Arc<Res> {
+    fn store(&mut self, r: &Rules, hash: u64, key: Key, py: &crate::rules::Resolved) -> Arc<Res> {
         let nid = |st: &mut State, id: &str| {
             if id.ends_with(&*r.doc_scope) {
                 Nid::Scoped(id.into())

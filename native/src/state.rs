@@ -318,6 +318,20 @@ fn union(dst: &mut Vec<u32>, src: &[u32]) {
     }
 }
 
+/// String equality without a libc call for short strings (the hot lookups compare ids and
+/// types of a few bytes, millions of times).
+#[inline]
+fn short_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    a.len() == b.len() && (a.len() > 32 || a.iter().zip(b).all(|(x, y)| x == y)) && (a.len() <= 32 || a == b)
+}
+
+/// Slice equality, inlined (mostly one or two node numbers).
+#[inline]
+fn same(a: &[u32], b: &[u32]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+}
+
 fn union_pair(dst: &mut Vec<(u32, u32)>, p: (u32, u32)) {
     if !dst.contains(&p) {
         dst.push(p);
@@ -432,7 +446,7 @@ impl State {
     fn cached(&self, key: Key) -> (u64, Option<Arc<Res>>) {
         use std::hash::BuildHasher;
         let hash = rustc_hash::FxBuildHasher.hash_one(key);
-        let eq = |e: &ResEntry| (&*e.key.0, &*e.key.1, &*e.key.2) == key;
+        let eq = |e: &ResEntry| short_eq(&e.key.1, key.1) && short_eq(&e.key.0, key.0) && short_eq(&e.key.2, key.2);
         (hash, self.resolved.find(hash, eq).map(|e| e.res.clone()))
     }
 
@@ -702,7 +716,7 @@ impl State {
                 }
             }
             if agrees && ann.start >= 0 {
-                if prev_ids == ids {
+                if same(&prev_ids, ids) {
                     if let Some((short, long)) = self.abbreviation(r, &mut text, prev_end, prev_form, ann) {
                         for &n in ids {
                             union_pair(&mut self.nodes[n as usize].pairs, (short, long));

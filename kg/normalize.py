@@ -551,11 +551,12 @@ def sort_pmids(pmids: Iterable[str]) -> list[str]:
     """``sorted(pmids, key=pmid_sort_key)``, 2-3x faster when every id is a number (the
     usual case): the inner sort breaks ties between ids such as ``01`` and ``1``."""
     pmids = list(pmids)
-    if is_ascii_digits("".join(pmids)):
+    if is_ascii_digits("".join(pmids)) and "" not in pmids:
         return sorted(sorted(pmids), key=int)
     return sorted(pmids, key=pmid_sort_key)
 
 
+@lru_cache(maxsize=1 << 16)
 def is_expansion(short: str, long: str) -> bool:
     """True when `long` spells out the abbreviation `short` (Schwartz & Hearst, 2003).
 
@@ -573,8 +574,13 @@ def is_expansion(short: str, long: str) -> bool:
     low = long.lower()
     if not chars or len(low) <= len(short) or len(long.split()) > min(len(chars) + 5, 2 * len(chars)):
         return False
-    if re.search(r"(?<![0-9a-z])" + re.escape(short.lower()) + r"(?![0-9a-z])", low):
-        return False
+    sf = short.lower()
+    at = low.find(sf)
+    while at >= 0:  # the short form as a word of the long one
+        end = at + len(sf)
+        if (at == 0 or not low[at - 1].isalnum()) and (end == len(low) or not low[end].isalnum()):
+            return False
+        at = low.find(sf, at + 1)
     li = len(low) - 1
     for si in range(len(chars) - 1, -1, -1):
         c = chars[si]

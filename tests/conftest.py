@@ -18,6 +18,7 @@ Hypothesis profiles (``HYPOTHESIS_PROFILE``): ``default`` (150 examples), ``fast
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,15 @@ for _name, _examples in (("default", 150), ("fast", 25), ("long", 5000)):
     settings.register_profile(_name, max_examples=_examples, deadline=None,
                               suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+def pytest_configure(config):
+    # A test run started in the background (`cmd &` in a script, nohup) inherits SIGINT
+    # ignored, and so would every process a test starts: Python then sets no
+    # KeyboardInterrupt handler and the Ctrl-C tests see their signal ignored. A handler
+    # here is reset to the default in each child at exec.
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def skip_or_fail(variable: str, reason: str) -> None:

@@ -52,6 +52,9 @@ __all__ = [
     "EvidencePath",
     "Ranked",
     "Frames",
+    "type_filter",
+    "article_count",
+    "undirected_projection",
 ]
 
 #: How many shortest paths :func:`paths` looks at before ranking them (there can be
@@ -168,15 +171,15 @@ def _relations(relation: str | Iterable[str] | None) -> set[str] | None:
     return _names(relation, lambda r: canonical_relation(r)[0])
 
 
-def _types(entity_type: str | Iterable[str] | None) -> set[str] | None:
+def type_filter(entity_type: str | Iterable[str] | None) -> set[str] | None:
     return _names(entity_type, canonical_type)
 
 
-def _articles(d: dict) -> int:
+def article_count(d: dict) -> int:
     return len(d.get("pmids", ()))
 
 
-def _projection(G: nx.MultiDiGraph, relations: set[str] | None = None, min_pmids: int = 1) -> nx.Graph:
+def undirected_projection(G: nx.MultiDiGraph, relations: set[str] | None = None, min_pmids: int = 1) -> nx.Graph:
     """One undirected link per pair of entities: ``pmids`` (a set) and ``weight`` (its size)."""
     H = nx.Graph()
     H.add_nodes_from(G)
@@ -218,7 +221,7 @@ def _evidence_rows(G: nx.MultiDiGraph, a: str, b: str, relations: set[str] | Non
 
 def _describe(G: nx.MultiDiGraph, node: str) -> str:
     d = G.nodes[node]
-    n = _articles(d)
+    n = article_count(d)
     return f"{node} ({d.get('name', node)}, {d.get('type', '?')}, {n} article{'' if n == 1 else 's'})"
 
 
@@ -243,7 +246,7 @@ def _matches(G: nx.MultiDiGraph, text: str, types: set[str] | None, exact: bool)
             if best is None and not exact and q in f:
                 best = (1, form)
         if best is not None:
-            found.append((best[0], Entity(node, name, d.get("type", ""), _articles(d), best[1]),
+            found.append((best[0], Entity(node, name, d.get("type", ""), article_count(d), best[1]),
                           d.get("mentions", 0)))
     found.sort(key=lambda m: (m[0], -m[1].articles, -m[2], m[1].id))
     return [(tier, entity) for tier, entity, _ in found]
@@ -287,7 +290,7 @@ def find(G: nx.MultiDiGraph, text: str, *, type: str | Iterable[str] | None = No
     >>> [e.id for e in kg.analysis.find(G, "lupus", type="Gene")]
     []
     """
-    rows = [e for _, e in _matches(G, text, _types(type), exact)][:limit]
+    rows = [e for _, e in _matches(G, text, type_filter(type), exact)][:limit]
     return _frame(rows, Entity, "find(as_frame=True)") if as_frame else rows
 
 
@@ -317,7 +320,7 @@ def resolve(G: nx.MultiDiGraph, entity: str, *, type: str | Iterable[str] | None
     """
     if not isinstance(entity, str):
         raise KgError(f"an entity is named by a node id or a name, not {entity!r}")
-    types = _types(type)
+    types = type_filter(type)
     if entity in G and (types is None or G.nodes[entity].get("type") in types):
         return entity
     found = _matches(G, entity, types, exact=False)
@@ -379,7 +382,7 @@ def neighbors(G: nx.MultiDiGraph, entity: str, relation: str | Iterable[str] | N
     ['dbSNP:rs1050501', 'dbSNP:rs10954213', 'dbSNP:rs25487']
     """
     node = resolve(G, entity)
-    relations, types = _relations(relation), _types(type)
+    relations, types = _relations(relation), type_filter(type)
     rows: list[Neighbor] = []
     seen: set[tuple[str, str, str]] = set()
     for u, v, key, d in chain(G.out_edges(node, keys=True, data=True), G.in_edges(node, keys=True, data=True)):
@@ -481,7 +484,7 @@ def subgraph(G: nx.MultiDiGraph, entities: str | Iterable[str], depth: int = 1,
     seeds = {resolve(G, e) for e in entities}
     if depth < 0:
         raise ValueError(f"depth must be 0 or more, not {depth}")
-    relations, wanted = _relations(relation), _types(types)
+    relations, wanted = _relations(relation), type_filter(types)
 
     def passes(key: str, d: dict) -> bool:
         return (relations is None or key in relations) and len(d.get("pmids", ())) >= min_pmids
@@ -565,7 +568,7 @@ def paths(G: nx.MultiDiGraph, a: str, b: str, max_len: int = 3, *, limit: int = 
     if u == v:
         return [EvidencePath([u], [])]
     relations = _relations(relation)
-    H = _projection(G, relations, min_pmids)
+    H = undirected_projection(G, relations, min_pmids)
     try:
         length = nx.shortest_path_length(H, u, v)
     except nx.NetworkXNoPath:
@@ -647,11 +650,11 @@ def top(G: nx.MultiDiGraph, by: str = "pmids", type: str | Iterable[str] | None 
     """
     if by not in ("pmids", "degree", "pagerank"):
         raise ValueError(f"by must be 'pmids', 'degree' or 'pagerank', not {by!r}")
-    types = _types(type)
+    types = type_filter(type)
     if by == "pmids":
-        score: dict[str, float] = {u: _articles(d) for u, d in G.nodes(data=True)}
+        score: dict[str, float] = {u: article_count(d) for u, d in G.nodes(data=True)}
     else:
-        H = _projection(G)
+        H = undirected_projection(G)
         if by == "degree":
             score = {u: len(H[u]) - (u in H[u]) for u in H}
         else:
@@ -697,7 +700,7 @@ def communities(G: nx.MultiDiGraph, *, resolution: float = 1.0, seed: int = 0,
     >>> [c for c in parts if "MESH:D008180" in c][0] >= {"NCBIGene:9970", "NCBIGene:3663"}
     True
     """
-    H = _projection(G, _relations(relation))
+    H = undirected_projection(G, _relations(relation))
     parts = nx.community.louvain_communities(H, weight="weight", resolution=resolution, seed=seed)
     return sorted((set(p) for p in parts), key=lambda c: (-len(c), min(c)))
 
@@ -739,12 +742,12 @@ def project(G: nx.MultiDiGraph, type: str, via: str | Iterable[str] | None = Non
     ['NCBIGene:3663']
     """
     kept = canonical_type(type)
-    through = _types(via)
+    through = type_filter(via)
     P = nx.Graph(projection={"type": kept, "via": sorted(through) if through else None})
     for u, d in G.nodes(data=True):
         if d.get("type") == kept:
             P.add_node(u, **copy.deepcopy(d))
-    H = _projection(G, _relations(relation))
+    H = undirected_projection(G, _relations(relation))
     shared: dict[tuple[str, str], set[str]] = defaultdict(set)
     pmids: dict[tuple[str, str], set[str]] = defaultdict(set)
     for m in H:
@@ -793,7 +796,7 @@ def to_dataframes(G: nx.MultiDiGraph) -> Frames:
     """
     pd = _pandas("to_dataframes")
     node_rows = [
-        (u, d.get("type", ""), d.get("name", u), _articles(d), d.get("mentions", 0),
+        (u, d.get("type", ""), d.get("name", u), article_count(d), d.get("mentions", 0),
          dict(d.get("synonyms", {})), list(d.get("pmids", ())))
         for u, d in G.nodes(data=True)
     ]

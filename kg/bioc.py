@@ -57,7 +57,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator
 from typing import Any, BinaryIO
 
-from .pubtator import Annotation, Document, LineCounts, OnReject, Rejected, Relation, _raise, open_lines
+from .pubtator import Annotation, Document, LineCounts, OnReject, Rejected, Relation, raise_rejected, open_lines
 
 __all__ = ["parse_bioc_xml", "parse_bioc_json", "read_bioc_xml", "read_bioc_json"]
 
@@ -473,7 +473,7 @@ def parse_bioc_xml(
     >>> doc.pmid, doc.title, doc.annotations[0][1:6]
     ('1', 'Aspirin and pain', (0, 7, 'Aspirin', 'Chemical', 'MESH:D001241'))
     """
-    reject = on_reject or _raise
+    reject = on_reject or raise_rejected
     c = counts if counts is not None else LineCounts()
     conv = _Converter(path, reject, c)
     parser = ET.XMLPullParser(events=("start", "end"))
@@ -715,7 +715,7 @@ def parse_bioc_json(
     >>> [(d.pmid, d.title, d.annotations[0].identifier) for d in parse_bioc_json(text)]
     [('7', 'BRAF', '673')]
     """
-    reject = on_reject or _raise
+    reject = on_reject or raise_rejected
     c = counts if counts is not None else LineCounts()
     conv = _Converter(path, reject, c)
     js = _JsonStream(source)

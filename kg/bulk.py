@@ -28,7 +28,7 @@ import re
 from collections.abc import Iterable, Iterator
 
 from .normalize import ENTITY_TYPES
-from .pubtator import Annotation, Document, LineCounts, OnReject, Rejected, Relation, _raise, _text_lines, open_lines
+from .pubtator import Annotation, Document, LineCounts, OnReject, Rejected, Relation, raise_rejected, text_lines, open_lines
 
 __all__ = [
     "parse_bulk_concepts",
@@ -72,7 +72,7 @@ def _tsv(lines: Iterable[str | bytes], path: str, reject: OnReject, c: LineCount
     lineno = 0
     bad: dict[int, str] = {}  # line number -> why its bytes could not be decoded
     try:
-        for line in _text_lines(lines, encoding, bad):
+        for line in text_lines(lines, encoding, bad):
             lineno += 1
             c.lines += 1
             if bad and lineno in bad:
@@ -138,7 +138,7 @@ def parse_bulk_concepts(
     >>> [(a.type, a.identifier, a.text) for a in docs[0].annotations]
     [('Gene', '673', 'BRAF|B-raf'), ('Disease', 'MESH:D008545', 'melanoma')]
     """
-    reject = on_reject or _raise
+    reject = on_reject or raise_rejected
     c = counts if counts is not None else LineCounts()
     typed: bool | None = None  # layout: with a Type column or not (decided by header or first line)
     fixed = entity_type or concept_type_from_name(path)
@@ -228,7 +228,7 @@ def parse_bulk_relations(
     >>> doc.relations[0][:4]
     ('33333140', 'associate', 'Disease|MESH:D017566', 'Gene|3569')
     """
-    reject = on_reject or _raise
+    reject = on_reject or raise_rejected
     c = counts if counts is not None else LineCounts()
     doc: Document | None = None
     first = True

@@ -64,6 +64,7 @@ __all__ = [
     "NEO4J_ARTICLE_HEADER",
     "NEO4J_RELATIONSHIP_HEADER",
     "NEO4J_MENTION_HEADER",
+    "atomic_write",
 ]
 
 #: Canonical entity type → Biolink category.
@@ -83,7 +84,7 @@ ARRAY_DELIMITER = "\x1f"
 
 
 @contextmanager
-def _atomic(path: str | os.PathLike, mode: str = "w") -> Iterator[IO[Any]]:
+def atomic_write(path: str | os.PathLike, mode: str = "w") -> Iterator[IO[Any]]:
     """Open a temporary file beside `path` (text unless `mode` is ``"wb"``; gzip for
     ``.gz``); rename it over `path` only once everything is written."""
     path = Path(path)
@@ -123,7 +124,7 @@ def write_graph(G: nx.MultiDiGraph, path: str | os.PathLike) -> None:
     True
     """
     data = nx.node_link_data(G, edges="edges")
-    with _atomic(path) as fh:
+    with atomic_write(path) as fh:
         _dump_json(data, fh.write)
         fh.write("\n")
 
@@ -197,7 +198,7 @@ def write_graphml(G: nx.MultiDiGraph, path: str | os.PathLike) -> None:
         (u, v, f"e{i}", {"relation": k, **{a: _flat(b) for a, b in d.items()}})
         for i, (u, v, k, d) in enumerate(G.edges(keys=True, data=True))
     )
-    with _atomic(path, "wb") as fh:
+    with atomic_write(path, "wb") as fh:
         nx.write_graphml(H, fh, encoding="utf-8")
 
 
@@ -344,7 +345,7 @@ def kgx_edge_row(u: str, v: str, key: str, attrs: dict) -> list[str]:
 
 
 def _write_tsv(path: Path, header, rows) -> None:
-    with _atomic(path) as fh:
+    with atomic_write(path) as fh:
         w = csv.writer(fh, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_NONE, escapechar=None)
         w.writerow(header)
         w.writerows(rows)
@@ -419,7 +420,7 @@ def neo4j_mention_rows(node: str, attrs: dict, articles) -> list[list]:
 
 
 def _write_csv(path: Path, header, rows) -> None:
-    with _atomic(path) as fh:
+    with atomic_write(path) as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(header)
         w.writerows(rows)

@@ -37,6 +37,8 @@ __all__ = [
     "iter_input_files",
     "open_lines",
     "format_pubtator",
+    "raise_rejected",
+    "text_lines",
 ]
 
 # Entity types a document-level annotation (`PMID\ttype\tid`) may carry (those of
@@ -115,7 +117,7 @@ class LineCounts:
 OnReject = Callable[[Rejected], None]
 
 
-def _raise(rejected: Rejected) -> None:
+def raise_rejected(rejected: Rejected) -> None:
     raise ParseError(rejected.reason, rejected.path, rejected.lineno, rejected.line)
 
 
@@ -148,7 +150,7 @@ def parse_pubtator(
     >>> doc.title, doc.annotations[0].identifier
     ('Aspirin and pain', 'D001241')
     """
-    reject = on_reject or _raise
+    reject = on_reject or raise_rejected
     c = counts if counts is not None else LineCounts()
     bad: dict[int, str] = {}  # line number -> why its bytes could not be decoded
     n_lines = n_blank = n_comment = n_text = n_ann = n_rel = n_rej = 0
@@ -167,7 +169,7 @@ def parse_pubtator(
     doc: Document | None = None
     lineno = 0
     type_problems: dict[str, str | None] = {}
-    for line in _text_lines(lines, encoding, bad):
+    for line in text_lines(lines, encoding, bad):
         lineno += 1
         n_lines += 1
         if bad and lineno in bad:
@@ -311,7 +313,7 @@ def parse_pubtator(
 _BLOCK = 1 << 20
 
 
-def _text_lines(source: Iterable[str | bytes], encoding: str, bad: dict[int, str]) -> Iterator[str]:
+def text_lines(source: Iterable[str | bytes], encoding: str, bad: dict[int, str]) -> Iterator[str]:
     """Lines of `source` as text. A binary stream is decoded a megabyte at a time (much
     faster than line by line); a block that fails is decoded line by line, and each line
     that still fails is yielded replaced and its number put in `bad` with the reason."""

@@ -23,9 +23,9 @@ from typing import NamedTuple
 
 import networkx as nx
 
-from .analysis import _articles, _projection, _types, resolve, subgraph
+from .analysis import article_count, undirected_projection, type_filter, resolve, subgraph
 from .normalize import pmid_sort_key
-from .io import _atomic
+from .io import atomic_write
 from .normalize import relation_directed
 
 __all__ = ["write_view", "write_plot", "ViewSummary", "TYPE_COLORS", "RELATION_COLORS", "PUBMED_URL"]
@@ -119,17 +119,17 @@ def _select(G: nx.MultiDiGraph, entity, depth: int, types, min_pmids: int, max_n
         seeds = [resolve(G, e) for e in entities]
         H = subgraph(G, seeds, depth=depth, types=types, min_pmids=min_pmids)
         distance = nx.multi_source_dijkstra_path_length(nx.Graph(H.to_undirected(as_view=True)), set(seeds))
-        rank = lambda n: (n not in seeds, distance.get(n, math.inf), -_articles(H.nodes[n]), n)  # noqa: E731
+        rank = lambda n: (n not in seeds, distance.get(n, math.inf), -article_count(H.nodes[n]), n)  # noqa: E731
         how = "those nearest to it, then those in the most articles"
     else:
         seeds = []
-        wanted = _types(types)
+        wanted = type_filter(types)
         keep = [n for n, t in G.nodes(data="type") if wanted is None or t in wanted]
         H = G.subgraph(keep)
         if min_pmids > 1:
             H = nx.restricted_view(H, [], [(u, v, k) for u, v, k, p in H.edges(keys=True, data="pmids")
                                            if len(p or ()) < min_pmids])
-        rank = lambda n: (-_articles(H.nodes[n]), n)  # noqa: E731
+        rank = lambda n: (-article_count(H.nodes[n]), n)  # noqa: E731
         how = "those mentioned in the most articles"
     alone = [] if isolated or seeds else [n for n in H if H.degree(n) == 0]
     if alone:
@@ -146,7 +146,7 @@ def _page_data(H: nx.MultiDiGraph, seeds: list[str], articles: dict[str, str]) -
     for n, d in H.nodes(data=True):
         name = d.get("name") or n
         synonyms = [s for s in d.get("synonyms", {}) if s != name][:8]
-        nodes.append({"id": n, "name": name, "type": d.get("type", ""), "articles": _articles(d),
+        nodes.append({"id": n, "name": name, "type": d.get("type", ""), "articles": article_count(d),
                       "synonyms": synonyms, "seed": n in seeds})
     pairs: dict[tuple[str, str], list] = {}
     for u, v, key, d in H.edges(keys=True, data=True):
@@ -265,7 +265,7 @@ def write_view(G: nx.MultiDiGraph, path: str | os.PathLike, entity: str | Iterab
             .replace("@LIBRARY@", _library())
             .replace("@APP@", _static("view.js"))
             .replace("@DATA@", payload))
-    with _atomic(path) as fh:
+    with atomic_write(path) as fh:
         fh.write(page)
     return ViewSummary(Path(path), drawn, links, total)
 
@@ -317,7 +317,7 @@ def write_plot(G: nx.MultiDiGraph, path: str | os.PathLike, *, top_n: int = 15, 
     Figure = _matplotlib()
     types = Counter(t or "?" for _, t in G.nodes(data="type"))
     relations = Counter(k for _, _, k in G.edges(keys=True))
-    H = _projection(G)
+    H = undirected_projection(G)
     degrees = Counter(len(H[n]) - (n in H[n]) for n in H)
     isolated = degrees.pop(0, 0)
     articles = len(G.graph.get("articles", {})) or len({p for _, d in G.nodes(data=True) for p in d.get("pmids", ())})
@@ -355,7 +355,7 @@ def write_plot(G: nx.MultiDiGraph, path: str | os.PathLike, *, top_n: int = 15, 
     else:
         ax_deg.text(0.5, 0.5, "no relations", ha="center", va="center", transform=ax_deg.transAxes)
 
-    ranked = sorted(G.nodes(data=True), key=lambda nd: (-_articles(nd[1]), nd[0]))[:top_n]
+    ranked = sorted(G.nodes(data=True), key=lambda nd: (-article_count(nd[1]), nd[0]))[:top_n]
     ax_top.set_title(f"Top {len(ranked)} entities by articles")
     ax_top.set_xlabel("articles")
     if ranked:
@@ -364,13 +364,13 @@ def write_plot(G: nx.MultiDiGraph, path: str | os.PathLike, *, top_n: int = 15, 
         for n, d in ranked:
             name = d.get("name") or n
             labels.append(f"{name[:34] + '…' if len(name) > 35 else name} ({d.get('type', '?')})")
-        values = [_articles(d) for _, d in ranked]
+        values = [article_count(d) for _, d in ranked]
         ax_top.barh(range(len(ranked)), values, color=[colors.get(d.get("type") or "?", OTHER_COLORS[0]) for _, d in ranked])
         ax_top.set_yticks(range(len(ranked)), labels, fontsize=9)
         ax_top.set_xlim(0, max(max(values), 1) * 1.1)
     else:
         ax_top.text(0.5, 0.5, "no entities", ha="center", va="center", transform=ax_top.transAxes)
 
-    with _atomic(path, "wb") as fh:
+    with atomic_write(path, "wb") as fh:
         fig.savefig(fh, format="png", dpi=dpi)
     return Path(path)

@@ -26,7 +26,7 @@ from typer.testing import CliRunner
 
 import kg
 from kg.cli.main import app
-from conftest import require_corpora
+from conftest import DATA
 from kg.errors import ParseError
 from kg.neo4j import load_graph
 from kg.vocab import (NamesReport, VocabError, apply_names, builtin_species, fetch_vocab, read_vocab,
@@ -144,7 +144,7 @@ def test_pubtator3_names_win_and_xrefs_merge(seed):
 
 def test_pubtator3_bare_numbers_are_no_names():
     """PubTator3's BioC exports give species and cell lines their number as `name`."""
-    path = require_corpora("bioc", "pubtator3_api_netmedex", "22439397_abstract_240916.json")
+    path = DATA / "bioc" / "pubtator3_api_netmedex" / "22439397_abstract_240916.json"
     G = kg.build(path, vocab=VOCAB).graph
     assert (G.nodes["NCBITaxon:9606"]["name"], G.nodes["NCBITaxon:9606"]["name_source"]) == ("Homo sapiens", "vocabulary")
     assert (G.nodes["CVCL_0062"]["name"], G.nodes["CVCL_0062"]["name_source"]) == ("MDA-MB-231", "vocabulary")

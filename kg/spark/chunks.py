@@ -26,9 +26,7 @@ from __future__ import annotations
 import gzip
 import io
 import os
-import pickle
 import zlib
-from collections.abc import Iterator
 from typing import NamedTuple
 
 from ..bulk import parse_bulk_concepts, parse_bulk_relations
@@ -314,7 +312,3 @@ class chunk_stream:
         self._cm.close()
         return False
 
-
-def iter_chunks(chunks_pickled: bytes) -> Iterator[Chunk]:
-    """Chunks back from their pickled form (how they travel as one Spark column)."""
-    yield from pickle.loads(chunks_pickled)

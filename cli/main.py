@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import signal
+import warnings
 import sys
 import time
 from collections import Counter
@@ -373,4 +374,6 @@ def _terminate(signum, frame):  # SIGTERM unwinds like Ctrl-C: temporary files a
 
 def main() -> None:
     signal.signal(signal.SIGTERM, _terminate)
+    # the library's warnings (e.g. "may run out of memory: use --engine spark") as one line
+    warnings.formatwarning = lambda message, *_args, **_kw: f"kg: warning: {message}\n"
     app(prog_name="kg")

@@ -13,6 +13,7 @@ __all__ = [
     "build",
     "fetch",
     "apply_names",
+    "read_tables",
     "BuildResult",
     "BuildReport",
     "read_graph",
@@ -44,3 +45,11 @@ def to_neo4j(G, **kwargs):
     from .neo4j import load_graph
 
     return load_graph(G, **kwargs)
+
+
+def read_tables(outdir, **kwargs):
+    """A filtered part of a ``kg build --engine spark`` output as a graph; see
+    :func:`kg.spark.read_tables` (needs pyarrow: ``pip install 'pubtator-kg[spark]'``)."""
+    from .spark import read_tables as read
+
+    return read(outdir, **kwargs)

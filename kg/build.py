@@ -7,6 +7,7 @@ or natively, and merges the partial graphs; the graph model itself is :mod:`kg.b
 from __future__ import annotations
 
 import os
+import warnings
 import zlib
 from collections.abc import Callable, Iterable
 
@@ -153,6 +154,11 @@ def _build(paths, strict, co_mentions, articles, workers, engine, progress) -> B
             skipped.append({"path": str(path), "format": fmt, "reason": why})
     if engine not in ("auto", "native", "python"):
         raise ValueError(f"engine must be 'auto', 'native' or 'python', not {engine!r}")
+    from .spark.estimate import too_big_for_memory  # (plain Python: no Spark needed)
+
+    memory_warning = too_big_for_memory(files)
+    if memory_warning is not None:  # said before the work starts, kept in the report
+        warnings.warn(memory_warning, RuntimeWarning, stacklevel=3)
     from . import native
 
     if engine == "native" and not native.available():
@@ -186,6 +192,8 @@ def _build(paths, strict, co_mentions, articles, workers, engine, progress) -> B
         builder = GraphBuilder(BuildReport(), strict=strict, co_mentions=co_mentions, articles=articles)
     report = builder.report
     report.skipped_files = skipped
+    if memory_warning is not None:
+        report.warnings.append(memory_warning)
     if report.documents == 0:
         why = "; ".join(f"{s['path']}: {s['reason']}" for s in skipped[:5])
         raise InputError(f"no PubTator documents found in {', '.join(map(str, paths))}" + (f" ({why})" if why else ""))

@@ -75,9 +75,11 @@ class BuildReport:
     edges_by_type: dict[str, int] = field(default_factory=dict)
     #: what naming from vocabularies did (:meth:`kg.vocab.NamesReport.to_dict`)
     names: dict[str, Any] = field(default_factory=dict)
+    #: said before the build (e.g. it may not fit in memory: use ``--engine spark``)
+    warnings: list[str] = field(default_factory=list)
 
     #: fields that describe the finished graph, not what was read (not merged)
-    _TALLIES = ("skipped_files", "type_conflicts", "nodes_by_type", "edges_by_type", "names")
+    _TALLIES = ("skipped_files", "type_conflicts", "nodes_by_type", "edges_by_type", "names", "warnings")
 
     def reconciles(self) -> bool:
         """True when every line read is accounted for exactly once."""

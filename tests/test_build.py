@@ -252,3 +252,20 @@ def test_each_graph_call_gives_a_graph_of_its_own():
         assert "1" not in G2.nodes["MESH:D008180"]["pmids"]
         assert "x" not in next(iter(G2.edges.values()))["source_types"]
         assert "1" not in G2.graph["articles"]
+
+
+def test_a_build_that_may_not_fit_in_memory_warns_first(monkeypatch):
+    """Before reading, the in-memory engine estimates its peak and, past what is free,
+    warns and suggests the Spark engine (kept in the report too)."""
+    import warnings
+
+    import kg.spark.estimate as estimate
+
+    monkeypatch.setattr(estimate, "available_memory", lambda: 1000)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        report = kg.build(SEEDS).report
+    said = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
+    assert said and "--engine spark" in said[0] and report.warnings == said
+    monkeypatch.setattr(estimate, "available_memory", lambda: 1 << 40)
+    assert kg.build(SEEDS).report.warnings == []

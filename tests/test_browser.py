@@ -90,6 +90,7 @@ def _run(page, command: str, done_text: str | None = None) -> None:
         page.get_by_text(done_text).first.wait_for(timeout=30_000)
 
 
+@pytest.mark.slow  # a browser against the Neo4j Browser: ~20 s
 @pytest.mark.neo4j
 def test_browser_runs_the_disease_associations_example(chromium_path, empty_db, tmp_path):
     G = kg.build(SEEDS).graph

@@ -224,6 +224,7 @@ def memory_build(inputs, tmp_path_factory):
     return in_memory_exports(inputs, tmp_path_factory.mktemp("memory"))
 
 
+@pytest.mark.slow  # starts Spark (a JVM and its workers): not in the fast loop
 def test_local_mode_writes_the_in_memory_rows(local_build, memory_build):
     out, report = memory_build
     assert_same_outputs(local_build.outdir, json.loads((local_build.outdir / "report.json").read_text()), out, report)
@@ -231,6 +232,7 @@ def test_local_mode_writes_the_in_memory_rows(local_build, memory_build):
     assert report["documents"] > 500 and report["reconciles"]
 
 
+@pytest.mark.slow  # starts Spark (a JVM and its workers): not in the fast loop
 def test_bulk_bad_lines_rejected_and_counted(local_build, inputs):
     report = local_build.report
     bad = Path(inputs[2])
@@ -249,6 +251,7 @@ def test_bulk_bad_lines_rejected_and_counted(local_build, inputs):
     assert entry["lines"] == 8 * 12 and entry["documents"] == 8 * 4
 
 
+@pytest.mark.slow  # starts Spark (a JVM and its workers): not in the fast loop
 def test_tables_and_read_tables(local_build, spark, inputs):
     from kg.spark import read_tables
 
@@ -267,6 +270,7 @@ def test_tables_and_read_tables(local_build, spark, inputs):
     assert set(G.graph["articles"]) == {p for _, ps in G.nodes(data="pmids") for p in ps}
 
 
+@pytest.mark.slow  # starts Spark (a JVM and its workers): not in the fast loop
 def test_shared_corpora(spark, corpora, tmp_path):
     from kg.spark import build_spark
 
@@ -303,6 +307,7 @@ def cluster(tmp_path_factory):
         subprocess.run([str(SPARK_SCRIPT), "stop"], env=env, capture_output=True, timeout=120)
 
 
+@pytest.mark.slow  # starts Spark (a JVM and its workers): not in the fast loop
 def test_cluster_listens_on_the_loopback_only(cluster):
     status = subprocess.run([str(SPARK_SCRIPT), "status"], env=cluster[1], capture_output=True, text=True, timeout=60)
     assert status.returncode == 0, status.stderr
@@ -312,6 +317,7 @@ def test_cluster_listens_on_the_loopback_only(cluster):
     assert all(s.rsplit(":", 1)[0] in ("127.0.0.1", "[::ffff:127.0.0.1]") for s in sockets), sockets
 
 
+@pytest.mark.slow  # starts Spark (a JVM and its workers): not in the fast loop
 def test_standalone_cluster_writes_the_in_memory_rows(cluster, inputs, memory_build, tmp_path):
     """The CLI on the cluster (its own driver process): the same files and report."""
     master = cluster[0]

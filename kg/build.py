@@ -17,8 +17,8 @@ from .formats import READERS, sniff_format
 from .normalize import choose_name, pmid_sort_key, sort_pmids
 from .pubtator import LineCounts, Rejected, iter_input_files, open_lines
 
-__all__ = ["BuildReport", "BuildResult", "GraphBuilder", "build", "choose_name", "pmid_sort_key", "sort_pmids",
-           "CO_MENTION"]
+__all__ = ["BuildReport", "BuildResult", "GraphBuilder", "build", "input_files", "choose_name", "pmid_sort_key",
+           "sort_pmids", "CO_MENTION"]
 
 ProgressFn = Callable[[int, int, int], None]
 
@@ -132,10 +132,10 @@ def build(
     return result
 
 
-def _build(paths, strict, co_mentions, articles, workers, engine, progress) -> BuildResult:
-    if isinstance(paths, (str, os.PathLike)):
-        paths = [paths]
-    paths = list(paths)
+def input_files(paths: list, strict: bool) -> tuple[list[tuple[str, str]], list[dict[str, str]]]:
+    """``(path, format)`` of every file kg reads under `paths` (told apart by content) and
+    the files skipped, with the reason; with `strict`, a file named explicitly that kg
+    cannot read is an error. Every engine finds its input here."""
     if not paths:
         raise InputError("no input paths given")
     found = list(iter_input_files(paths))
@@ -152,6 +152,14 @@ def _build(paths, strict, co_mentions, articles, workers, engine, progress) -> B
             raise InputError(f"{path}: {why}")
         else:
             skipped.append({"path": str(path), "format": fmt, "reason": why})
+    return files, skipped
+
+
+def _build(paths, strict, co_mentions, articles, workers, engine, progress) -> BuildResult:
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    paths = list(paths)
+    files, skipped = input_files(paths, strict)
     if engine not in ("auto", "native", "python"):
         raise ValueError(f"engine must be 'auto', 'native' or 'python', not {engine!r}")
     from .spark.estimate import too_big_for_memory  # (plain Python: no Spark needed)

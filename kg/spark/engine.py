@@ -33,10 +33,9 @@ import time
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from ..build import input_files
 from ..builder import BuildReport
 from ..errors import InputError, ParseError
-from ..formats import READERS, sniff_format
-from ..pubtator import iter_input_files
 from .chunks import Chunk, split_file
 from ..io import NEO4J_OPTIONAL_COLUMNS
 from .export import OUTPUTS, TEXT_SCHEMA, article_rows, entity_rows, headers, optional_columns, relation_rows
@@ -106,26 +105,6 @@ def spark_session(master: str | None = "local[*]", *, app: str = "kg build", loc
     return builder.getOrCreate()
 
 
-def _input_files(paths: list[str], strict: bool) -> tuple[list[tuple[str, str]], list[dict[str, str]]]:
-    """(path, format) of every readable file and the skipped ones, as :func:`kg.build` finds them."""
-    if not paths:
-        raise InputError("no input paths given")
-    found = list(iter_input_files(paths))
-    if not found:
-        raise InputError(f"no files found in {', '.join(map(str, paths))}")
-    explicit = {os.path.abspath(p) for p in paths if os.path.isfile(p)}
-    files, skipped = [], []
-    for path in found:
-        fmt, why = sniff_format(path)
-        if fmt in READERS:
-            files.append((str(path), fmt))
-        elif strict and os.path.abspath(path) in explicit:
-            raise InputError(f"{path}: {why}")
-        else:
-            skipped.append({"path": str(path), "format": fmt, "reason": why})
-    return files, skipped
-
-
 def build_spark(
     paths,
     outdir: str | os.PathLike,
@@ -187,7 +166,7 @@ def build_spark(
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     paths = [str(p) for p in paths]
-    files, skipped = _input_files(paths, strict)
+    files, skipped = input_files(paths, strict)
     out = Path(outdir).resolve()
     staging = out / "_staging"
     if out.exists():

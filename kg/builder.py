@@ -145,6 +145,11 @@ class _Edge:
         self.score: float | None = None
 
 
+def _scoped(resolved: Resolved, pmid: str) -> tuple[str, ...]:
+    """An annotation's node ids in document `pmid` (:func:`~kg.normalize.scoped_id`)."""
+    return tuple(scoped_id(i, pmid) for i in resolved.ids) if resolved.scoped else resolved.ids
+
+
 def _relation_record(doc: Document, rel, reason: str) -> dict[str, Any]:
     """A relation line as the report lists it."""
     return {"path": doc.path, "line": rel.lineno, "pmid": rel.pmid, "type": rel.type,
@@ -185,27 +190,30 @@ class _DocIndex:
         self.builder = builder
         self.pmid = pmid
         self.raw: dict[str, set[str]] = {}
-        self.annotations: list[tuple[Resolved, str]] = []
+        self.annotations: list[tuple[Resolved, str, tuple[str, ...]]] = []  # (rule's answer, text, node ids)
         self.aliases: dict[str, set[str]] | None = None
         self.by_text: dict[str, set[str]] = {}
 
     def add(self, ann, resolved: Resolved, ids: tuple[str, ...]) -> None:
+        """One annotation, with its node ids already scoped to the document."""
         raw = ann.identifier
         hit = self.raw.get(raw)
         if hit is None:
             self.raw[raw] = set(ids)
         else:
             hit.update(ids)
-        self.annotations.append((resolved, ann.text))
+        self.annotations.append((resolved, ann.text, ids))
 
     def _build_aliases(self) -> dict[str, set[str]]:
         aliases: dict[str, set[str]] = {}
         by_text = self.by_text
         pmid = self.pmid
-        for resolved, text in self.annotations:
+        for resolved, text, node_ids in self.annotations:
             for key, ids in resolved.aliases:
-                aliases.setdefault(key, set()).update(scoped_id(i, pmid) for i in ids)
-            by_text.setdefault(text.strip().lower(), set()).update(scoped_id(i, pmid) for i in resolved.ids)
+                if resolved.scoped:
+                    ids = [scoped_id(i, pmid) for i in ids]
+                aliases.setdefault(key, set()).update(ids)
+            by_text.setdefault(text.strip().lower(), set()).update(node_ids)
         return aliases
 
     def resolve(self, ref: str) -> set[str]:
@@ -302,7 +310,7 @@ class GraphBuilder:
                 for ann in block.annotations:
                     resolved = resolve_annotation(ann.type, ann.identifier, ann.parts)
                     if resolved.ids:
-                        index.add(ann, resolved, tuple(scoped_id(i, pmid) for i in resolved.ids))
+                        index.add(ann, resolved, _scoped(resolved, pmid))
         self._blocks.append(doc)
         doc_ids: set[str] = set()
         nodes = self.nodes
@@ -318,7 +326,7 @@ class GraphBuilder:
                     report.ids_not_of_type[etype] += 1
                 continue
             if resolved.scoped:
-                ids = tuple(scoped_id(i, pmid) for i in ids)
+                ids = _scoped(resolved, pmid)
             report.annotations_in_graph += 1
             start = ann.start
             mention = ann.text

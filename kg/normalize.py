@@ -38,7 +38,6 @@ __all__ = [
     "namespace",
     "DOC_SCOPE",
     "KEY_PRIORITY",
-    "PREFIXES",
     "relation_pairs",
     "relation_ref_keys",
     "relation_note",
@@ -197,7 +196,6 @@ _PREFIXES = {
     "go": "GO",
     "dbsnp": "dbSNP",
 }
-PREFIXES = _PREFIXES
 
 #: When one composite id names one entity in several databases
 #: (``HMDB:HMDB01397|CHEBI:17345``), the namespace listed first keys the node and the other
@@ -494,8 +492,7 @@ def resolve_annotation(raw_type: str, raw_id: str, extra: str = "") -> Resolved:
     else:
         ids = tuple(distinct)
         xrefs = tuple(() for _ in ids)
-    alias(ident, "")  # placeholder: raw id names every entity of the annotation
-    aliases[ident] = list(ids)
+    aliases[ident] = list(ids)  # the raw id names every entity of the annotation
     for node_id, refs in zip(ids, xrefs):
         alias(node_id, node_id)
         for ref in refs:

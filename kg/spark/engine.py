@@ -38,10 +38,12 @@ from ..builder import BuildReport
 from ..errors import InputError, ParseError
 from .chunks import Chunk, split_file
 from ..io import NEO4J_OPTIONAL_COLUMNS
-from .export import OUTPUTS, TEXT_SCHEMA, article_rows, entity_rows, headers, optional_columns, relation_rows
-from .read import read_chunk
-from .records import (ARTICLE_SCHEMA, FINISHED_SCHEMA, PARTIAL_SCHEMA, RELATION_SCHEMA, finish_articles, finish_edges,
-                      finish_nodes, partial_batches)
+from .export import (OUTPUTS, TEXT_SCHEMA, article_rows, entity_rows, headers, mention_lines, optional_columns,
+                     relation_rows)
+from .concepts import add_tallies, concept_node_facts, resolved_lines
+from .read import read_chunk, read_concepts
+from .records import (ARTICLE_SCHEMA, FINISHED_SCHEMA, PARTIAL_SCHEMA, RELATION_SCHEMA, concept_batch, finish_articles,
+                      finish_edges, finish_nodes, partial_batches, report_batch)
 
 __all__ = ["build_spark", "SparkBuildResult", "spark_session", "TABLES"]
 
@@ -209,9 +211,15 @@ def build_spark(
         for batch in batches:
             for blob in batch.column("chunk").to_pylist():
                 chunk = pickle.loads(blob)
+                info = {"file": chunk.file_index, "chunk": chunk.index}
+                if chunk.fmt == "bulk-concepts" and not co_mentions:  # aggregated by Spark (kg.spark.concepts)
+                    part = BuildReport()
+                    yield from map(concept_batch, read_concepts(chunk, part))
+                    yield report_batch({**info, "lines": part.lines.lines, "documents": part.documents,
+                                        "report": part})
+                    continue
                 result = read_chunk(chunk, co_mentions=co_mentions, articles=articles)
-                yield from partial_batches(result, {"file": chunk.file_index, "chunk": chunk.index,
-                                                    "lines": result.lines, "documents": result.documents,
+                yield from partial_batches(result, {**info, "lines": result.lines, "documents": result.documents,
                                                     "report": result.builder.report})
 
     partial_path = str(staging / "partials")
@@ -227,10 +235,20 @@ def build_spark(
         why = "; ".join(f"{s['path']}: {s['reason']}" for s in skipped[:5])
         raise InputError(f"no PubTator documents found in {', '.join(paths)}" + (f" ({why})" if why else ""))
 
-    # 3. merge and finish
+    # 3. merge and finish: the builders' facts and the concept lines' facts, merged by Spark
+    # (sums of equal facts), each node's and edge's finished by kg's functions
     t0 = time.perf_counter()
     partials = spark.read.parquet(partial_path)
-    nodes = partials.where(F.col("kind") == "node").groupBy("id").agg(F.collect_list("rec").alias("parts"))
+    kind = F.col("kind")
+    concepts = partials.where(kind == "concept").select("pmid", "ctype", "cid", "mentions")
+    lines_path = str(staging / "concept_lines")
+    resolved_lines(concepts).write.parquet(lines_path)
+    lines = spark.read.parquet(lines_path)
+    add_tallies(report, lines)
+    node_facts = partials.where(kind == "node").select("id", "fact", "a", "b", "n", "o") \
+        .unionByName(concept_node_facts(lines))
+    nodes = node_facts.groupBy("id", "fact", "a", "b").agg(F.sum("n").alias("n"), F.sum("o").alias("o")) \
+        .groupBy("id").agg(F.collect_list(F.struct("fact", "a", "b", "n", "o")).alias("facts"))
     finished = str(staging / "entities")
     nodes.mapInArrow(lambda b: finish_nodes(b, builtin_names), from_arrow_schema(FINISHED_SCHEMA)) \
         .write.parquet(finished)
@@ -238,9 +256,14 @@ def build_spark(
     report.names = _merged_names(r["names_report"] for r in finished_df.where(F.col("names_report").isNotNull())
                                  .select("names_report").collect())
     finished_df.drop("names_report").write.parquet(str(out / "entities"))
-    edges = partials.where(F.col("kind") == "edge").groupBy("u", "v", "key").agg(F.collect_list("rec").alias("parts"))
+    edges = partials.where(kind == "edge") \
+        .groupBy("u", "v", "key", "fact", "a").agg(F.sum("n").alias("n"), F.max("score").alias("score")) \
+        .groupBy("u", "v", "key").agg(F.collect_list(F.struct("fact", "a", "n", "score")).alias("facts"))
     edges.mapInArrow(finish_edges, from_arrow_schema(RELATION_SCHEMA)).write.parquet(str(out / "relations"))
-    titles = partials.where(F.col("kind") == "article").groupBy("id").agg(F.collect_set("title").alias("titles"))
+    titles = partials.where(kind == "article").select("id", "title")
+    if articles:  # every concept document is an article without a title, as the builder keeps it
+        titles = titles.unionByName(concepts.select(F.col("pmid").alias("id"), F.lit("").alias("title")))
+    titles = titles.groupBy("id").agg(F.collect_set("title").alias("titles"))
     titles.mapInArrow(finish_articles, from_arrow_schema(ARTICLE_SCHEMA)).write.parquet(str(out / "articles"))
     entities = spark.read.parquet(str(out / "entities"))
     mentions = entities.select(F.explode("pmids").alias("pmid"), "id") if articles else \
@@ -262,10 +285,11 @@ def build_spark(
     optional = tuple(a for a in NEO4J_OPTIONAL_COLUMNS if a in present)
     text_schema = from_arrow_schema(TEXT_SCHEMA)
     text_path = str(staging / "text")
-    exports = entities.mapInArrow(lambda b: entity_rows(b, articles, optional), text_schema) \
+    exports = entities.mapInArrow(lambda b: entity_rows(b, optional), text_schema) \
         .unionByName(relations.mapInArrow(relation_rows, text_schema))
     if articles:
-        exports = exports.unionByName(spark.read.parquet(str(out / "articles")).mapInArrow(article_rows, text_schema))
+        exports = exports.unionByName(spark.read.parquet(str(out / "articles")).mapInArrow(article_rows, text_schema)) \
+            .unionByName(mention_lines(spark.read.parquet(str(out / "mentions"))))
     exports.write.partitionBy("file").text(text_path)
     outputs = _concatenate(text_path, out, headers(optional))
     seconds["write"] = time.perf_counter() - t0

@@ -5,7 +5,9 @@ rows ``kg export`` writes for the same node, edge or article: one text value per
 file and batch goes back to Spark, and the driver concatenates the parts under the
 header. The rows are kg's by construction; only the CSV dialects of
 :func:`kg.io.write_neo4j_csv` and :func:`kg.io.write_kgx` are restated here (the parity
-tests compare whole files).
+tests compare whole files). The one exception is the biggest file, MENTIONS (one row per
+entity and PMID): Spark writes a row itself when neither value needs CSV quoting
+(:func:`mention_lines`), the others go through :func:`kg.io.neo4j_mention_rows`.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ import pyarrow as pa
 from .. import io as kgio
 from .records import edge_attrs, node_attrs
 
-__all__ = ["OUTPUTS", "TEXT_SCHEMA", "entity_rows", "relation_rows", "article_rows", "headers", "optional_columns"]
+__all__ = ["OUTPUTS", "TEXT_SCHEMA", "entity_rows", "relation_rows", "article_rows", "headers", "optional_columns",
+           "mention_rows", "mention_lines"]
 
 #: partition value -> file under OUTDIR, in the layout of ``kg export --format neo4j-csv`` / ``kgx``
 OUTPUTS = {
@@ -49,14 +52,6 @@ def _emit(parts: dict[str, str]) -> pa.RecordBatch:
     return pa.RecordBatch.from_pydict({"file": list(parts), "text": list(parts.values())}, schema=TEXT_SCHEMA)
 
 
-class _Every:
-    """Every PMID of a node is an article's: the builder adds a document's article and its
-    entities' PMIDs together (the parity tests check the MENTIONS file)."""
-
-    def __contains__(self, pmid: str) -> bool:
-        return True
-
-
 def optional_columns(batches):
     """``mapInArrow`` over entities: the node attributes present (one row per batch); the
     optional columns of ``nodes_entities.csv`` are those any node has."""
@@ -67,17 +62,49 @@ def optional_columns(batches):
         yield pa.RecordBatch.from_pydict({"name": sorted(present)}, schema=pa.schema([("name", pa.string())]))
 
 
-def entity_rows(batches, articles: bool, optional: tuple[str, ...]):
-    """``mapInArrow``: entity rows → neo4j-csv node and MENTIONS rows, KGX node rows."""
-    every = _Every() if articles else {}
+def entity_rows(batches, optional: tuple[str, ...]):
+    """``mapInArrow``: entity rows → neo4j-csv node rows, KGX node rows."""
     for batch in batches:
-        nodes, kgx, mentions = [], [], []
+        nodes, kgx = [], []
         for row in batch.to_pylist():
             node, attrs = row["id"], node_attrs(row)
             nodes.append(kgio.neo4j_entity_row(node, attrs, optional))
             kgx.append(kgio.kgx_node_row(node, attrs))
-            mentions += kgio.neo4j_mention_rows(node, attrs, every)
-        yield _emit({"nodes_entities": _csv(nodes), "kgx_nodes": _tsv(kgx), "relationships_mentions": _csv(mentions)})
+        yield _emit({"nodes_entities": _csv(nodes), "kgx_nodes": _tsv(kgx)})
+
+
+class _Every:
+    """Every PMID of a node is an article's: the builder adds a document's article and its
+    entities' PMIDs together (the parity tests check the MENTIONS file)."""
+
+    def __contains__(self, pmid: str) -> bool:
+        return True
+
+
+def mention_rows(batches):
+    """``mapInArrow``: ``(pmid, id)`` rows → MENTIONS rows by :func:`kg.io.neo4j_mention_rows`."""
+    every = _Every()
+    for batch in batches:
+        rows = [row for pmid, node in zip(batch.column("pmid").to_pylist(), batch.column("id").to_pylist())
+                for row in kgio.neo4j_mention_rows(node, {"pmids": [pmid]}, every)]
+        yield _emit({"relationships_mentions": _csv(rows)})
+
+
+#: A value the csv module writes as it is (QUOTE_MINIMAL: no delimiter, quote or line end).
+_PLAIN = '^[^,"\r\n]+$'
+
+
+def mention_lines(mentions):
+    """The MENTIONS rows of the ``mentions`` table ``(pmid, id)`` as a ``(file, text)``
+    DataFrame: plain values joined by Spark (``pmid,id,MENTIONS``, the bytes
+    :func:`kg.io.write_neo4j_csv` writes for them), the rest by :func:`mention_rows`."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    plain = F.col("pmid").rlike(_PLAIN) & F.col("id").rlike(_PLAIN)
+    fast = mentions.where(plain).select(F.lit("relationships_mentions").alias("file"),
+                                        F.concat_ws(",", "pmid", "id", F.lit("MENTIONS")).alias("text"))
+    return fast.unionByName(mentions.where(~plain).mapInArrow(mention_rows, from_arrow_schema(TEXT_SCHEMA)))
 
 
 def relation_rows(batches):

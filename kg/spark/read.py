@@ -1,21 +1,26 @@
-"""One Spark task's work: kg's own reader and a :class:`~kg.builder.GraphBuilder` over one chunk.
+"""One Spark task's work: kg's own reader over one chunk, then either a
+:class:`~kg.builder.GraphBuilder` (:func:`read_chunk`) or, for bulk concept files, the
+annotations as flat rows (:func:`read_concepts`) that Spark aggregates itself.
 
-The result is the builder's partial records (:meth:`~kg.builder.GraphBuilder.partial`)
-and its report, in the input file's line numbers: what the in-memory engine would have
-built from those lines, to be merged with the other chunks' by kg's merge functions.
+Either way kg's reader is the one judge of a line: the rejected lines, their reasons and
+the line counts are the reader's, in the input file's line numbers.
 """
 
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterator
 from typing import NamedTuple
 
 from ..builder import BuildReport, GraphBuilder
 from ..formats import READERS
-from ..pubtator import LineCounts, Rejected
+from ..pubtator import Document, LineCounts, Rejected
 from .chunks import Chunk, chunk_stream
 
-__all__ = ["ChunkResult", "read_chunk"]
+__all__ = ["ChunkResult", "read_chunk", "read_concepts", "CONCEPT_FIELDS"]
+
+#: The columns of one concept line (:func:`read_concepts`): the annotation kg's reader made of it.
+CONCEPT_FIELDS = ("pmid", "ctype", "cid", "mentions")
 
 
 class ChunkResult(NamedTuple):
@@ -27,24 +32,18 @@ class ChunkResult(NamedTuple):
     documents: int
 
 
-def read_chunk(chunk: Chunk, *, co_mentions: bool = False, articles: bool = True) -> ChunkResult:
-    """Read one chunk as :func:`kg.build` reads a file (never strict: the driver raises
-    for the first rejected record, in file order, when the build is strict)."""
-    report = BuildReport()
-    builder = GraphBuilder(report, strict=False, co_mentions=co_mentions, articles=articles)
+def _documents(chunk: Chunk, report: BuildReport, counts: LineCounts) -> Iterator[Document]:
+    """kg's reader over `chunk`: its documents; rejected lines go to `report` in the file's
+    line numbers, and `counts` ends as the counts of the chunk's own lines."""
     shift = chunk.first_line - (2 if chunk.prefix else 1)  # reader's line number -> the file's
-    counts = LineCounts()
     rejected = report.rejected
 
     def on_reject(r: Rejected) -> None:
         rejected.append({"path": r.path, "line": r.lineno + shift, "reason": r.reason, "text": r.line})
 
-    docs = 0
     try:
         with chunk_stream(chunk) as fh:
-            for doc in READERS[chunk.fmt](fh, path=chunk.path, on_reject=on_reject, counts=counts):
-                builder.add(doc)
-                docs += 1
+            yield from READERS[chunk.fmt](fh, path=chunk.path, on_reject=on_reject, counts=counts)
     except (OSError, EOFError, zlib.error) as err:  # as kg.build: what was read before is kept
         counts.lines += 1
         counts.rejected += 1
@@ -53,8 +52,52 @@ def read_chunk(chunk: Chunk, *, co_mentions: bool = False, articles: bool = True
     if chunk.prefix:  # the prefix line was read as a header: not a line of this chunk
         counts.lines -= 1
         counts.comment -= 1
+
+
+def read_chunk(chunk: Chunk, *, co_mentions: bool = False, articles: bool = True) -> ChunkResult:
+    """Read one chunk as :func:`kg.build` reads a file (never strict: the driver raises
+    for the first rejected record, in file order, when the build is strict)."""
+    report = BuildReport()
+    builder = GraphBuilder(report, strict=False, co_mentions=co_mentions, articles=articles)
+    counts = LineCounts()
+    docs = 0
+    for doc in _documents(chunk, report, counts):
+        builder.add(doc)
+        docs += 1
+    shift = chunk.first_line - (2 if chunk.prefix else 1)
     if shift:
         for entry in (*report.unresolved_relations, *report.self_relations):
             entry["line"] += shift
     report.lines.add(counts)
     return ChunkResult(chunk, builder, counts.lines, docs)
+
+
+def read_concepts(chunk: Chunk, report: BuildReport, batch: int = 1 << 16) -> Iterator[dict[str, list[str]]]:
+    """The annotations of a bulk concept chunk as columns (:data:`CONCEPT_FIELDS`), at most
+    `batch` rows at a time; `report` gets the reader's line counts, rejections and
+    documents (``report.documents``) once the chunk is read.
+
+    Every annotation of a bulk concept file is document-level (no offsets, no text, no
+    relations in its document): what the builder makes of it depends on these four
+    values and the document's PMID only (the Spark engine aggregates them itself).
+    """
+    counts = LineCounts()
+    cols: dict[str, list[str]] = {name: [] for name in CONCEPT_FIELDS}
+    pmids, types, ids, texts = (cols[name] for name in CONCEPT_FIELDS)
+    docs = 0
+    for doc in _documents(chunk, report, counts):
+        docs += 1
+        pmid = doc.pmid
+        for ann in doc.annotations:
+            pmids.append(pmid)
+            types.append(ann.type)
+            ids.append(ann.identifier)
+            texts.append(ann.text)
+        if len(pmids) >= batch:
+            yield cols
+            cols = {name: [] for name in CONCEPT_FIELDS}
+            pmids, types, ids, texts = (cols[name] for name in CONCEPT_FIELDS)
+    if pmids:
+        yield cols
+    report.documents = docs
+    report.lines.add(counts)

@@ -1,8 +1,13 @@
-"""Partial records ↔ Arrow rows, and the finish of merged records by kg's own functions.
+"""Partial graphs as flat *facts* ↔ Arrow rows, and the finish of merged facts by kg's own functions.
 
-Runs inside Spark's Python workers (``mapInArrow``); needs pyarrow, not pyspark. Every
-choice (type, name, title, PMID order) is made by :mod:`kg.builder` / :mod:`kg.normalize`
-functions; this module only moves their inputs and outputs between Arrow and Python.
+Runs inside Spark's Python workers (``mapInArrow``); needs pyarrow, not pyspark. A node's
+or an edge's mergeable state (:class:`~kg.builder.NodeRecord`, :class:`~kg.builder.EdgeRecord`)
+travels as facts, one row each: a type and its count, a mention form and its counts, a
+PMID, an xref… Spark merges them itself (sums of the counts of equal facts, and so
+unions), and the finish turns each node's or edge's merged facts back into its record
+and applies :func:`~kg.builder.finish_node` / :func:`~kg.builder.finish_edge` /
+:func:`~kg.normalize.choose_title`: every choice (type, name, title, PMID order) is
+kg's, this module only moves inputs and outputs between Arrow and Python.
 """
 
 from __future__ import annotations
@@ -14,21 +19,25 @@ from typing import Any
 
 import pyarrow as pa
 
-from ..builder import finish_edge, finish_node, merge_edge_records, merge_node_records
+from ..builder import EdgeRecord, NodeRecord, finish_edge, finish_node
 from ..normalize import choose_title
 
 __all__ = ["PARTIAL_SCHEMA", "ENTITY_SCHEMA", "RELATION_SCHEMA", "ARTICLE_SCHEMA", "partial_batches",
-           "FINISHED_SCHEMA", "finish_nodes", "finish_edges", "finish_articles", "node_attrs", "edge_attrs"]
+           "FINISHED_SCHEMA", "finish_nodes", "finish_edges", "finish_articles", "node_attrs", "edge_attrs",
+           "node_facts", "edge_facts", "node_record", "edge_record", "concept_batch", "report_batch"]
 
 _strs = pa.list_(pa.string())
 _longs = pa.list_(pa.int64())
 
-#: One Spark task's output: node, edge, article and report rows in one table (``kind``).
-#: Node and edge records travel pickled (``rec``): Spark only groups them by key, kg's
-#: functions merge them, so a field kg adds to the records needs no change here.
+#: One Spark task's output, all kinds in one table (``kind``): ``node`` facts
+#: ``(id, fact, a, b, n, o)``, ``edge`` facts ``(u, v, key, fact, a, n, score)``,
+#: ``article`` ``(id, title)``, ``concept`` lines ``(pmid, ctype, cid, mentions)`` (bulk
+#: concept files, aggregated by :mod:`kg.spark.concepts`) and one ``report`` row (``blob``).
 PARTIAL_SCHEMA = pa.schema([
     ("kind", pa.string()), ("id", pa.string()), ("u", pa.string()), ("v", pa.string()), ("key", pa.string()),
-    ("rec", pa.binary()), ("title", pa.string()), ("blob", pa.binary()),
+    ("fact", pa.string()), ("a", pa.string()), ("b", pa.string()), ("n", pa.int64()), ("o", pa.int64()),
+    ("score", pa.float64()), ("title", pa.string()), ("blob", pa.binary()),
+    ("pmid", pa.string()), ("ctype", pa.string()), ("cid", pa.string()), ("mentions", pa.string()),
 ])
 
 #: Finished entities: the node attributes of the in-memory graph, as columns (``extra``: JSON
@@ -49,7 +58,94 @@ ARTICLE_SCHEMA = pa.schema([("pmid", pa.string()), ("title", pa.string())])
 
 _NODE_KEYS = ("type", "name", "synonyms", "mentions", "pmids", "xrefs", "name_source")
 _EDGE_KEYS = ("pmids", "count", "mentions", "source_types", "novel", "score")
-_BATCH = 20_000
+_BATCH = 50_000
+
+
+def node_facts(r: NodeRecord):
+    """A node record as facts ``(fact, a, b, n, o)``: equal facts merge by adding ``n``
+    and ``o``, as :func:`~kg.builder.merge_node_records` adds counts and unites sets."""
+    yield "mentions", None, None, r.mentions, 0
+    for t, n in r.types.items():
+        yield "type", t, None, n, 0
+    for f, (n, outside) in r.forms.items():
+        yield "form", f, None, n, outside
+    for p in r.pmids:
+        yield "pmid", p, None, 0, 0
+    for x in r.xrefs:
+        yield "xref", x, None, 0, 0
+    for name, n in r.names.items():
+        yield "name", name, None, n, 0
+    for short, long in r.pairs:
+        yield "pair", short, long, 0, 0
+
+
+def node_record(node_id: str, facts) -> NodeRecord:
+    """The record of a node's merged facts (inverse of :func:`node_facts`)."""
+    types: dict[str, int] = {}
+    forms: dict[str, list[int]] = {}
+    names: dict[str, int] = {}
+    pmids: set[str] = set()
+    xrefs: set[str] = set()
+    pairs: set[tuple[str, str]] = set()
+    mentions = 0
+    for fact, a, b, n, o in facts:
+        if fact == "pmid":
+            pmids.add(a)
+        elif fact == "form":
+            forms[a] = [n, o]
+        elif fact == "type":
+            types[a] = n
+        elif fact == "mentions":
+            mentions += n
+        elif fact == "xref":
+            xrefs.add(a)
+        elif fact == "name":
+            names[a] = n
+        elif fact == "pair":
+            pairs.add((a, b))
+        else:
+            raise ValueError(f"unknown node fact {fact!r}")
+    return NodeRecord(node_id, types, forms, mentions, pmids, xrefs, names, pairs)
+
+
+def edge_facts(r: EdgeRecord):
+    """An edge record as facts ``(fact, a, n, score)`` (``novel`` with ``a`` None: the
+    edge has a novelty set, maybe empty); equal facts merge by adding ``n``, the higher score."""
+    yield "count", None, r.count, None
+    for p in r.pmids:
+        yield "pmid", p, 0, None
+    for s in r.source_types:
+        yield "source", s, 0, None
+    if r.novel is not None:
+        yield "novel", None, 0, None
+        for p in r.novel:
+            yield "novel", p, 0, None
+    if r.score is not None:
+        yield "score", None, 0, r.score
+
+
+def edge_record(u: str, v: str, key: str, facts) -> EdgeRecord:
+    """The record of an edge's merged facts (inverse of :func:`edge_facts`)."""
+    pmids: set[str] = set()
+    sources: set[str] = set()
+    novel: set[str] | None = None
+    count, score = 0, None
+    for fact, a, n, s in facts:
+        if fact == "pmid":
+            pmids.add(a)
+        elif fact == "count":
+            count += n
+        elif fact == "source":
+            sources.add(a)
+        elif fact == "novel":
+            novel = novel if novel is not None else set()
+            if a is not None:
+                novel.add(a)
+        elif fact == "score":
+            score = s if score is None else max(score, s)
+        else:
+            raise ValueError(f"unknown edge fact {fact!r}")
+    return EdgeRecord(u, v, key, pmids, sources, novel, count, score)
 
 
 def _table(columns: dict[str, list], n: int) -> pa.RecordBatch:
@@ -57,29 +153,56 @@ def _table(columns: dict[str, list], n: int) -> pa.RecordBatch:
     return pa.RecordBatch.from_pydict(full, schema=PARTIAL_SCHEMA)
 
 
+def _fact_batches(kind: str, keys: tuple[str, ...], fields: tuple[str, ...], rows):
+    """Batches of `kind` rows from ``(key values, fact)`` pairs."""
+    names = keys + fields
+    cols: dict[str, list] = {name: [] for name in names}
+    out = [cols[name] for name in names]
+    count = 0
+    for key, fact in rows:
+        for col, value in zip(out, key + fact):
+            col.append(value)
+        count += 1
+        if count == _BATCH:
+            yield _table({"kind": [kind] * count, **cols}, count)
+            cols = {name: [] for name in names}
+            out = [cols[name] for name in names]
+            count = 0
+    if count:
+        yield _table({"kind": [kind] * count, **cols}, count)
+
+
+def report_batch(blob: dict[str, Any]) -> pa.RecordBatch:
+    """The one ``report`` row of a task (`blob` pickled: its report and counts)."""
+    return _table({"kind": ["report"], "blob": [pickle.dumps(blob)]}, 1)
+
+
+def concept_batch(cols: dict[str, list[str]]) -> pa.RecordBatch:
+    """``concept`` rows from :func:`kg.spark.read.read_concepts` columns."""
+    n = len(cols["pmid"])
+    return _table({"kind": ["concept"] * n, **cols}, n)
+
+
 def partial_batches(result, blob: dict[str, Any]):
-    """Arrow batches of one chunk's partial graph (:meth:`GraphBuilder.partial`) and, last,
-    one ``report`` row carrying `blob` (pickled: the chunk's report and counts)."""
+    """Arrow batches of one chunk's partial graph (:meth:`GraphBuilder.partial`) as facts
+    and, last, one ``report`` row carrying `blob`."""
     nodes, edges, articles = result.builder.partial()
-    dumps = pickle.dumps
-    for i in range(0, len(nodes), _BATCH):
-        part = nodes[i : i + _BATCH]
-        yield _table({"kind": ["node"] * len(part), "id": [r.id for r in part], "rec": [dumps(r) for r in part]},
-                     len(part))
-    for i in range(0, len(edges), _BATCH):
-        part = edges[i : i + _BATCH]
-        yield _table({"kind": ["edge"] * len(part), "u": [r.u for r in part], "v": [r.v for r in part],
-                      "key": [r.key for r in part], "rec": [dumps(r) for r in part]}, len(part))
-    items = list(articles.items())
-    for i in range(0, len(items), _BATCH):
-        part = items[i : i + _BATCH]
-        yield _table({"kind": ["article"] * len(part), "id": [p for p, _ in part], "title": [t for _, t in part]},
-                     len(part))
-    yield _table({"kind": ["report"], "blob": [pickle.dumps(blob)]}, 1)
+    yield from _fact_batches("node", ("id",), ("fact", "a", "b", "n", "o"),
+                             (((r.id,), f) for r in nodes for f in node_facts(r)))
+    yield from _fact_batches("edge", ("u", "v", "key"), ("fact", "a", "n", "score"),
+                             (((r.u, r.v, r.key), f) for r in edges for f in edge_facts(r)))
+    yield from _fact_batches("article", ("id",), ("title",), (((p,), (t,)) for p, t in articles.items()))
+    yield report_batch(blob)
 
 
-def _merged(recs: list[bytes], merge):
-    return reduce(merge, map(pickle.loads, recs))
+def _grouped(batch: pa.RecordBatch, fields: tuple[str, ...]):
+    """The ``facts`` list column of a batch as one list of tuples per row (columnar, fast)."""
+    facts = batch.column("facts")
+    flat = facts.flatten()
+    cols = [flat.field(name).to_pylist() for name in fields]
+    rows = list(zip(*cols))
+    offsets = facts.offsets.to_pylist()
+    return [rows[offsets[i] - offsets[0] : offsets[i + 1] - offsets[0]] for i in range(len(facts))]
 
 
 def _extra(attrs: dict[str, Any], known: tuple[str, ...]) -> str | None:
@@ -88,7 +211,7 @@ def _extra(attrs: dict[str, Any], known: tuple[str, ...]) -> str | None:
 
 
 def finish_nodes(batches, builtin_names: bool = True):
-    """``mapInArrow``: rows ``(id, parts)`` → entity rows, by :func:`~kg.builder.merge_node_records`,
+    """``mapInArrow``: rows ``(id, facts)`` → entity rows, by :func:`node_record`,
     :func:`~kg.builder.finish_node` and :func:`kg.vocab.apply_names` (built-in names; it
     names each node by itself alone, so a batch at a time gives the whole graph's names)."""
     import networkx as nx
@@ -98,9 +221,8 @@ def finish_nodes(batches, builtin_names: bool = True):
     for batch in batches:
         G = nx.MultiDiGraph()
         conflicts = []
-        for row in batch.to_pylist():
-            record = _merged(row["parts"], merge_node_records)
-            node_id, attrs, conflict = finish_node(record)
+        for node_id, facts in zip(batch.column("id").to_pylist(), _grouped(batch, ("fact", "a", "b", "n", "o"))):
+            node_id, attrs, conflict = finish_node(node_record(node_id, facts))
             G.add_node(node_id, **attrs)
             conflicts.append(None if conflict is None else json.dumps(conflict, ensure_ascii=False))
         names = apply_names(G, None, builtin=builtin_names)
@@ -121,13 +243,13 @@ def finish_nodes(batches, builtin_names: bool = True):
 
 
 def finish_edges(batches):
-    """``mapInArrow``: rows ``(u, v, key, parts)`` → relation rows, by
-    :func:`~kg.builder.merge_edge_records` and :func:`~kg.builder.finish_edge`."""
+    """``mapInArrow``: rows ``(u, v, key, facts)`` → relation rows, by :func:`edge_record`
+    and :func:`~kg.builder.finish_edge`."""
     for batch in batches:
         out: dict[str, list] = {name: [] for name in RELATION_SCHEMA.names}
-        for row in batch.to_pylist():
-            record = _merged(row["parts"], merge_edge_records)
-            u, v, key, attrs = finish_edge(record)
+        ends = zip(*(batch.column(c).to_pylist() for c in ("u", "v", "key")))
+        for (u, v, key), facts in zip(ends, _grouped(batch, ("fact", "a", "n", "score"))):
+            u, v, key, attrs = finish_edge(edge_record(u, v, key, facts))
             for name, value in (("u", u), ("v", v), ("key", key)):
                 out[name].append(value)
             for name in _EDGE_KEYS:

@@ -30,6 +30,8 @@ SEED = SEEDS / "PMID39937001.pubtator"
 DATA = ROOT / "tests" / "data"
 CORPORA = Path(os.environ.get("KG_CORPORA") or ROOT.parent / "shared" / "corpora")
 
+# Modules whose tests use the test Neo4j server (or start their own on fixed ports).
+_NEO4J_MODULES = {"test_neo4j.py", "test_neo4j_faults.py", "test_browser.py"}
 # Fixtures whose use means "needs the big corpora".
 _CORPORA_FIXTURES = {"corpora", "biored"}
 
@@ -118,6 +120,22 @@ def pytest_collection_modifyitems(config, items):
         if item.get_closest_marker("corpora") or _CORPORA_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.corpora)
             item.add_marker(pytest.mark.slow)
+        group = _xdist_group(item)
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
+def _xdist_group(item) -> str | None:
+    """The worker group of a test under pytest-xdist (``--dist loadgroup``): the tests of
+    the one test Neo4j server (they wipe its database) or of the Spark cluster run one at
+    a time in one worker; every other test runs on any worker."""
+    fixtures = set(getattr(item, "fixturenames", ()))
+    module = item.path.name
+    if module in _NEO4J_MODULES or fixtures & {"neo4j_driver", "empty_db"}:
+        return "neo4j"
+    if module == "test_spark.py":
+        return "spark"
+    return None
 
 
 def pytest_runtest_setup(item):

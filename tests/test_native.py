@@ -388,3 +388,22 @@ def test_build_engines_give_the_same_graph(inputs):
     assert list(G.edges(keys=True, data=True)) == list(H.edges(keys=True, data=True))
     assert G.graph == H.graph
     assert native_run.report.to_dict() == python_run.report.to_dict()
+
+
+@pytest.mark.slow  # a clippy check of the crate: ~20 s, more on a cold cache
+def test_clippy_is_clean():
+    """`cargo clippy --release -- -D warnings` in native/ passes (docs/native.md): the test
+    command runs the Rust lint, and fails in CI (``KG_REQUIRE_NATIVE=1``) without clippy."""
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    cargo = shutil.which("cargo") or str(Path.home() / ".cargo" / "bin" / "cargo")
+    if not Path(cargo).exists() or subprocess.run([cargo, "clippy", "--version"], capture_output=True).returncode:
+        from conftest import skip_or_fail
+
+        skip_or_fail("KG_REQUIRE_NATIVE", "cargo clippy is not installed (rustup component add clippy)")
+    crate = Path(__file__).resolve().parents[1] / "native"
+    proc = subprocess.run([cargo, "clippy", "--release", "--quiet", "--", "-D", "warnings"], cwd=crate,
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-4000:]

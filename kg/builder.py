@@ -19,7 +19,6 @@ import networkx as nx
 
 from .errors import ParseError
 from .normalize import (
-    ENTITY_TYPES,
     abbreviation_pair,
     Resolved,
     canonical_relation,
@@ -29,6 +28,7 @@ from .normalize import (
     relation_note,
     relation_pairs,
     relation_ref_keys,
+    typed_ref,
     resolve_annotation,
     scoped_id,
     sort_pmids,
@@ -231,9 +231,9 @@ class _DocIndex:
         found = aliases.get(ref)
         if found:
             return found
-        etype, bar, ident = ref.partition("|")
-        if bar and etype in ENTITY_TYPES:
-            return self.builder._typed_entity(etype, ident, self.pmid, aliases)
+        typed = typed_ref(ref)
+        if typed:
+            return self.builder._typed_entity(*typed, self.pmid, aliases)
         out: set[str] = set()
         for keys in relation_ref_keys(ref):
             for key in keys:

@@ -40,18 +40,8 @@ def _relation_type(raw: str) -> tuple[str, bool, bool]:
 
 def _relation_ref(ref: str) -> tuple[tuple[str, str] | None, tuple[tuple[str, ...], ...]]:
     """How :class:`kg.builder._DocIndex` looks up a relation id its document's annotations do
-    not name as written: a typed id ``Type|ID`` (its type and id), else the key groups."""
-    etype, bar, ident = ref.partition("|")
-    typed = (etype, ident) if bar and etype in normalize.ENTITY_TYPES else None
-    return typed, normalize.relation_ref_keys(ref)
-
-
-def _offset_problem(second: str) -> str | None:
-    """Why :func:`kg.pubtator.parse_pubtator` rejects a line whose second column (not ASCII
-    digits) is digits to ``str.isdigit`` (the Unicode tables stay in Python)."""
-    if second.lstrip("-").isdigit():
-        return f"negative offset {second}" if second.isascii() else f"offset {second!r} is not ASCII digits"
-    return None
+    not name as written: a typed id's ``(type, id)``, else the key groups."""
+    return normalize.typed_ref(ref), normalize.relation_ref_keys(ref)
 
 
 def _rules() -> dict:
@@ -66,12 +56,12 @@ def _rules() -> dict:
         "relation_ref": _relation_ref,
         "scoped_id": normalize.scoped_id,
         "type_column_problem": normalize.type_column_problem,
-        "offset_problem": _offset_problem,
+        "offset_problem": pubtator.offset_problem,
         "abbreviation_pair": normalize.abbreviation_pair,
         "choose_name": normalize.choose_name,
         "choose_title": normalize.choose_title,
         "doc_scope": normalize.DOC_SCOPE,
-        "doc_level": sorted(pubtator._DOC_LEVEL_TYPES),
+        "doc_level": sorted(pubtator.DOC_LEVEL_TYPES),
         "int_max_digits": sys.get_int_max_str_digits(),
     }
 

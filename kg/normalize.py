@@ -40,6 +40,7 @@ __all__ = [
     "KEY_PRIORITY",
     "relation_pairs",
     "relation_ref_keys",
+    "typed_ref",
     "relation_note",
 ]
 
@@ -685,6 +686,17 @@ def relation_pairs(left: Iterable[str], right: Iterable[str], directed: bool) ->
                 continue
             out[(u, v) if directed or u < v else (v, u)] = None
     return list(out)
+
+
+def typed_ref(ref: str) -> tuple[str, str] | None:
+    """The ``(type, id)`` a typed relation id names by itself (``Disease|MESH:D017566``,
+    as in PubTator3's bulk relation file and BioC ``role`` infons), or None.
+
+    >>> typed_ref("Disease|MESH:D017566"), typed_ref("tmVar:c|SUB|A|1|G")
+    (('Disease', 'MESH:D017566'), None)
+    """
+    etype, bar, ident = ref.partition("|")
+    return (etype, ident) if bar and etype in ENTITY_TYPES else None
 
 
 def relation_ref_keys(ref: str) -> tuple[tuple[str, ...], ...]:

@@ -39,11 +39,13 @@ __all__ = [
     "format_pubtator",
     "raise_rejected",
     "text_lines",
+    "offset_problem",
+    "DOC_LEVEL_TYPES",
 ]
 
 # Entity types a document-level annotation (`PMID\ttype\tid`) may carry (those of
 # kg.normalize, one table); anything else in that position is read as a relation type.
-_DOC_LEVEL_TYPES = frozenset(ENTITY_TYPES)
+DOC_LEVEL_TYPES = frozenset(ENTITY_TYPES)
 
 
 class Annotation(NamedTuple):
@@ -119,6 +121,19 @@ OnReject = Callable[[Rejected], None]
 
 def raise_rejected(rejected: Rejected) -> None:
     raise ParseError(rejected.reason, rejected.path, rejected.lineno, rejected.line)
+
+
+def offset_problem(second: str) -> str | None:
+    """Why a line whose second column is not an ASCII-digit offset, yet digits to
+    ``str.isdigit``, is rejected (``-5``; ``²``, ``٠``): offsets are ASCII digits. The
+    native reader asks this function (it has no Unicode tables).
+
+    >>> offset_problem("-5"), offset_problem("٠"), offset_problem("Disease")
+    ('negative offset -5', "offset '٠' is not ASCII digits", None)
+    """
+    if second.lstrip("-").isdigit():
+        return f"negative offset {second}" if second.isascii() else f"offset {second!r} is not ASCII digits"
+    return None
 
 
 def parse_pubtator(
@@ -271,9 +286,9 @@ def parse_pubtator(
             )
             n_ann += 1
             continue
-        if second.lstrip("-").isdigit():  # `-5`, or digits that are not ASCII (`²`, `٠`)
+        why = offset_problem(second)
+        if why:
             n_rej += 1
-            why = f"negative offset {second}" if second.isascii() else f"offset {second!r} is not ASCII digits"
             reject(Rejected(path, lineno, why, line))
             continue
 
@@ -283,7 +298,7 @@ def parse_pubtator(
             rel_type, _, first_id = second.partition(" ")
             cols = [pmid, rel_type, first_id, cols[2]]
             second, n = rel_type, 4
-        if second in _DOC_LEVEL_TYPES and n <= 5:
+        if second in DOC_LEVEL_TYPES and n <= 5:
             doc.annotations.append(
                 Annotation(pmid, -1, -1, cols[3] if n > 3 else "", second, cols[2].strip(), lineno)
             )

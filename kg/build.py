@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from .builder import CO_MENTION, BuildReport, BuildResult, GraphBuilder, gc_paused
 from .errors import InputError
 from .formats import READERS, sniff_format
+from .memory import too_big_for_memory
 from .normalize import choose_name, pmid_sort_key, sort_pmids
 from .pubtator import LineCounts, Rejected, iter_input_files, open_lines
 
@@ -162,8 +163,6 @@ def _build(paths, strict, co_mentions, articles, workers, engine, progress) -> B
     files, skipped = input_files(paths, strict)
     if engine not in ("auto", "native", "python"):
         raise ValueError(f"engine must be 'auto', 'native' or 'python', not {engine!r}")
-    from .spark.estimate import too_big_for_memory  # (plain Python: no Spark needed)
-
     memory_warning = too_big_for_memory(files)
     if memory_warning is not None:  # said before the work starts, kept in the report
         warnings.warn(memory_warning, RuntimeWarning, stacklevel=3)

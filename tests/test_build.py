@@ -259,7 +259,7 @@ def test_a_build_that_may_not_fit_in_memory_warns_first(monkeypatch):
     warns and suggests the Spark engine (kept in the report too)."""
     import warnings
 
-    import kg.spark.estimate as estimate
+    import kg.memory as estimate
 
     monkeypatch.setattr(estimate, "available_memory", lambda: 1000)
     with warnings.catch_warnings(record=True) as caught:

@@ -4,8 +4,8 @@ kg's own readers, :class:`~kg.builder.GraphBuilder` and merge/finish functions r
 Spark tasks on chunks of the input (:mod:`kg.spark.chunks`); Spark only moves, groups
 and stores their records, so the output is the in-memory engine's row for row (the
 tests compare them). See :func:`build_spark` for the stages and outputs,
-:func:`read_tables` to load a filtered part into NetworkX, and :mod:`kg.spark.estimate`
-for the in-memory engine's memory warning.
+:func:`read_tables` to load a filtered part into NetworkX. (The in-memory engine's
+memory warning, which suggests this engine, is :mod:`kg.memory`.)
 
 PySpark is an optional extra (``pip install 'kg[spark]'``); importing this package does
 not import it.
@@ -15,8 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["build_spark", "spark_session", "read_tables", "SparkBuildResult", "estimate_memory",
-           "too_big_for_memory"]
+__all__ = ["build_spark", "spark_session", "read_tables", "SparkBuildResult"]
 
 
 def __getattr__(name: str) -> Any:
@@ -28,8 +27,4 @@ def __getattr__(name: str) -> Any:
         from .tables import read_tables
 
         return read_tables
-    if name in ("estimate_memory", "too_big_for_memory"):
-        from . import estimate
-
-        return getattr(estimate, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -196,6 +196,10 @@ def _build_spark(paths, output, report, strict, co_mentions, no_articles, vocab,
     typer.echo("\n".join(out))
 
 
+def _of_which(n: int, what: str) -> str:
+    return f", of which {n:,} {what}" if n else ""
+
+
 def _report_and_summary(rep, report: Optional[Path], seconds: float, where: str = "") -> list[str]:
     """Write ``--report`` (a refused path: exit 1) and return the summary lines both
     engines print: what was read, the tables by type, rejected lines and problems."""
@@ -208,13 +212,23 @@ def _report_and_summary(rep, report: Optional[Path], seconds: float, where: str 
     out = [
         f"read {len(rep.files):,} files, {c.lines:,} lines, {rep.documents:,} documents{where} in {seconds:.1f} s",
         f"annotations: {c.annotations:,} ({rep.annotations_in_graph:,} in the graph, "
-        f"{sum(rep.mentions_without_id.values()):,} without an identifier)",
+        f"{sum(rep.mentions_without_id.values()):,} without an identifier"
+        + _of_which(sum(rep.ids_not_of_type.values()), "with an id not of their type") + ")",
         f"relations: {c.relations:,} ({rep.relations_in_graph:,} in the graph, "
-        f"{len(rep.unresolved_relations):,} unresolved)",
+        f"{len(rep.unresolved_relations):,} unresolved"
+        + (f", {len(rep.self_relations):,} between an entity and itself (no loop made)" if rep.self_relations else "")
+        + ")",
         _table("entities by type", rep.nodes_by_type),
         _table("edges by type", rep.edges_by_type),
         f"rejected lines: {c.rejected:,}",
     ]
+    if sum(rep.pieces_without_id.values()):
+        out.append(f"pieces of composite ids without an identifier (the -1 of D002544|-1): "
+                   f"{sum(rep.pieces_without_id.values()):,}")
+    if rep.mention_mismatches:
+        out.append(f"mentions that differ from the text at their offsets (not made synonyms): {rep.mention_mismatches:,}")
+    if rep.type_conflicts:
+        out.append(f"identifiers with more than one type (the most frequent kept): {len(rep.type_conflicts):,}")
     if rep.unknown_relation_types:
         out.append("unknown relation types (kept): " + ", ".join(f"{k} ({v})" for k, v in rep.unknown_relation_types.items()))
     return out + _problems(rep, report)

@@ -332,3 +332,25 @@ def test_readme_examples_leave_no_untracked_files():
     proc = subprocess.run(["git", "check-ignore", "--no-index", *written], cwd=ROOT, capture_output=True, text=True)
     ignored = set(proc.stdout.split())
     assert ignored == set(written), f"not git-ignored: {sorted(set(written) - ignored)}"
+
+
+@pytest.mark.parametrize("case, said", [
+    ("05_xrefs", r"1 between an entity and itself \(no loop made\)"),
+    ("06_not_of_type", r"5 without an identifier, of which 4 with an id not of their type"),
+    ("08_smaller", r"pieces of composite ids without an identifier .*: 1\n"),
+    ("08_smaller", r"differ from the text at their offsets \(not made synonyms\): 1\n"),
+])
+def test_summary_names_what_the_report_counts(case, said, tmp_path):
+    """The build summary says what the report counts beside the rejected lines (the
+    figures of the golden files' hand-written reports)."""
+    src = ROOT / "tests" / "golden" / f"{case}.pubtator"
+    result = runner.invoke(app, ["build", str(src), "-o", str(tmp_path / "g.json")])
+    assert result.exit_code == 0, result.output
+    assert re.search(said, result.output), result.output
+
+
+def test_summary_is_quiet_about_what_did_not_happen(tmp_path):
+    result = runner.invoke(app, ["build", str(SEED), "-o", str(tmp_path / "g.json")])
+    assert result.exit_code == 0, result.output
+    for quiet in ("itself", "not of their type", "pieces of composite", "differ from the text", "more than one type"):
+        assert quiet not in result.output

@@ -230,7 +230,10 @@ def test_training_then_development_equals_both_at_once(empty_db):
 
 
 @pytest.mark.neo4j
-def test_hostile_graph_loads_as_data(empty_db):
+@pytest.mark.parametrize("dynamic", [None, False], ids=["dynamic", "per-label"])
+def test_hostile_graph_loads_as_data(empty_db, dynamic):
+    """Ids, types, names and PMIDs written to break out of a query text are stored as
+    data, whether labels and types travel as values (5.26+) or are written into the text."""
     nasty_type = "x`]->() DETACH DELETE n //"
     nasty_rel = "x`]->() DETACH DELETE n //"
     big = "ß\\'\"`" * 20_000  # 100 kB
@@ -245,8 +248,8 @@ def test_hostile_graph_loads_as_data(empty_db):
     G.add_edge("X:`}", "MESH:D1') DETACH DELETE n //", key="Association", pmids=["2"], count=1, mentions=1,
                source_types=[])
     query(empty_db, "CREATE (:Sentinel {id: 'keep me'})-[:KEEP]->(:Sentinel {id: 'me too'})")
-    load(G)
-    load(G)
+    assert load(G, dynamic_labels=dynamic).dynamic_labels is (dynamic is None)
+    load(G, dynamic_labels=dynamic)
     snapshot = dump(empty_db)
     assert query(empty_db, "MATCH (s:Sentinel)-[:KEEP]->(:Sentinel) RETURN s.id AS n") == [{"n": "keep me"}]
     node = snapshot["nodes"]["MESH:D1') DETACH DELETE n //"]
@@ -531,3 +534,145 @@ def test_a_database_without_the_marker_survives_the_tests(neo4j_driver, tmp_path
         assert "refusing to wipe database 'neo4j' at " + server.uri in proc.stdout, proc.stdout[-3000:]
         assert (dump(driver), schema(driver)) == before
         assert query(driver, f"MATCH (m:{MARKER}) RETURN count(m) AS n") == [{"n": 0}]
+
+
+# -- query texts: one per kind of row (Neo4j 5.26+), per label on older servers; plans --------
+
+#: Operators that read every node, every node of a label, a whole index or every
+#: relationship (of a type): a load query with one of them is quadratic in the database.
+SCANS = re.compile(r"Scan|AllNodes|ByLabel")
+
+
+def test_dynamic_texts_name_no_label_or_type():
+    merge = query_text("load_merge_entities", dynamic=True)
+    assert "SET n:$(row.label)," in merge and "`" not in merge
+    create = query_text("load_create_relationships", dynamic=True)
+    assert "[r:$($type)]" in create and "`" not in create
+    for name in ("load_read_relationships", "load_update_relationships"):
+        assert ":`" not in query_text(name) and "$type" not in query_text(name)
+
+
+class _Profiling:
+    """A transaction that PROFILEs every query it runs and keeps (text, operators)."""
+
+    def __init__(self, tx, seen: list):
+        self.tx, self.seen = tx, seen
+
+    def run(self, text, *args, **kwargs):
+        result = self.tx.run("PROFILE " + text, *args, **kwargs)
+        records = list(result)
+        summary = result.consume()
+        ops, todo = [], [summary.profile]
+        while todo:
+            plan = todo.pop()
+            ops.append(plan["operatorType"].split("@")[0])
+            todo.extend(plan.get("children", []))
+        self.seen.append((text, ops))
+
+        class Done:
+            def __iter__(self):
+                return iter(records)
+
+            def single(self):
+                return records[0] if records else None
+
+            def consume(self):
+                return summary
+        return Done()
+
+
+@pytest.mark.neo4j
+@pytest.mark.parametrize("dynamic", [True, False], ids=["dynamic", "per-label"])
+def test_load_queries_seek_and_never_scan(empty_db, seed_graph, dynamic, monkeypatch):
+    """Every load query, planned on an empty database (no relationships yet: the
+    statistics that tempt Neo4j 5.26 into scanning), writes a new graph and then updates
+    it through unique-index seeks only: no label scan, no index scan, no relationship scan."""
+    from kg.neo4j import load as L
+
+    real, names = L.query_text, set()
+    monkeypatch.setattr(L, "query_text", lambda name, **kw: names.add(name) or real(name, **kw))
+    drop_schema(empty_db)
+    load(nx.MultiDiGraph())  # the schema only
+    query(empty_db, "CALL db.clearQueryCaches()")
+    names.clear()
+    seen: list = []
+    article_rows = [{"pmid": p, "title": t or ""} for p, t in seed_graph.graph["articles"].items()]
+    mentions = L._mention_rows(seed_graph, seed_graph.graph["articles"])
+    more = seed_graph.copy()  # a second corpus: every entity and relationship gains PMID 1
+    for _, a in more.nodes(data=True):
+        a["pmids"] = ["1", *a.get("pmids", [])]
+    for _, _, a in more.edges(data=True):
+        a["pmids"] = ["1", *a.get("pmids", [])]
+    with empty_db.session(database=NEO4J_DATABASE) as session:
+        for G in (seed_graph, more):
+            def batch(tx, G=G):
+                tx = _Profiling(tx, seen)
+                L._tx_entities(tx, list(L._entity_rows(G)), dynamic)
+                L._tx_articles(tx, article_rows)
+                for rel_type, rows in L._relationship_rows(G).items():
+                    L._tx_relationships(tx, rel_type, rows, dynamic)
+                for b in L._mention_batches(mentions, 10_000):
+                    L._tx_mentions(tx, b)
+            session.execute_write(batch)
+    writes = {"load_create_relationships", "load_update_relationships"} if dynamic else {"load_merge_relationships"}
+    assert names == {"load_read_entities", "load_lock_entities", "load_merge_entities", "load_read_articles",
+                     "load_merge_articles", "load_read_relationships", "load_merge_mentions", *writes}
+    for text, ops in seen:
+        assert not [op for op in ops if SCANS.search(op)], (text, ops)
+        assert any(op.startswith("NodeUniqueIndexSeek") for op in ops), (text, ops)
+    texts = {text for text, _ in seen}
+    if dynamic:  # one text per kind of row: no label or type written into any of them
+        assert len(texts) == len(names) and not any(":`" in t for t in texts), sorted(texts)
+    else:
+        labels = {cypher_name(a["type"]) for _, a in seed_graph.nodes(data=True)}
+        types = set(L._relationship_rows(seed_graph))
+        assert len(texts) == len(names) - 2 + len(labels) + len(types) and len(labels) > 1, sorted(texts)
+    written = dump(empty_db)
+    clear_database(empty_db)
+    load(seed_graph)
+    load(more)
+    assert dump(empty_db) == written
+
+
+@pytest.mark.neo4j
+def test_dynamic_and_per_label_texts_write_the_same_database(empty_db, corpus_graph, seed_graph):
+    first = load(corpus_graph, dynamic_labels=False)
+    assert not first.dynamic_labels
+    per_label = dump(empty_db)
+    again = load(corpus_graph, dynamic_labels=True)  # the other texts see it as loaded already
+    assert again.dynamic_labels
+    assert (again.nodes_created, again.nodes_updated, again.relationships_created, again.relationships_updated) == \
+        (0, 0, 0, 0)
+    clear_database(empty_db)
+    dynamic = load(corpus_graph)  # the server is 5.26 or later: dynamic texts by default
+    assert dynamic.dynamic_labels
+    assert dump(empty_db) == per_label == expected_dump(corpus_graph)
+    assert (dynamic.nodes_created, dynamic.relationships_created) == (first.nodes_created, first.relationships_created)
+
+
+@pytest.mark.neo4j
+@pytest.mark.parametrize("version, dynamic", [("5.25.1", None), ("5.25.1", True), ("5.26.0", None)])
+def test_servers_before_5_26_get_the_per_label_texts(empty_db, seed_graph, monkeypatch, version, dynamic):
+    """The real server reported as `version`: 5.25 gets the per-label texts (and a clear
+    refusal when dynamic labels are asked for), 5.26 the dynamic ones."""
+    from kg.neo4j import load as L
+    from kg.errors import Neo4jLoadError
+
+    real = L.query_text
+    fake = f"RETURN 'Neo4j Kernel' AS name, ['{version}'] AS versions, 'community' AS edition"
+    used = []
+
+    def spy(name, **kw):
+        used.append((name, kw.get("dynamic", False)))
+        return fake if name == "server_version" else real(name, **kw)
+
+    monkeypatch.setattr(L, "query_text", spy)
+    if version < "5.26" and dynamic:
+        with pytest.raises(Neo4jLoadError, match=r"dynamic labels need Neo4j 5\.26 or later; the server is Neo4j 5\.25\.1"):
+            load(seed_graph, dynamic_labels=dynamic)
+        assert query(empty_db, f"MATCH (n) WHERE NOT n:{MARKER} RETURN count(n) AS c") == [{"c": 0}]
+        return
+    summary = load(seed_graph, dynamic_labels=dynamic)
+    assert summary.dynamic_labels == (version >= "5.26")
+    assert ("load_merge_entities", summary.dynamic_labels) in used
+    assert dump(empty_db) == expected_dump(seed_graph)

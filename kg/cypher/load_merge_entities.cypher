@@ -1,7 +1,8 @@
 // Loader, step 2 of an entity batch: write the merged rows (new or changed only).
-// `{label}` is filled in by kg.neo4j after validation (^[A-Za-z][A-Za-z0-9_]*$);
-// every value is a parameter. A null value removes the property, as an empty field
-// does in neo4j-admin import.
+// `{label}` becomes $(row.label) on Neo4j 5.26+ (the label is a value: one text for every
+// label), on older servers the label itself after validation (^[A-Za-z][A-Za-z0-9_]*$);
+// either way the label is kg.normalize.safe_name of the type. Every value is a parameter;
+// a null value removes the property, as an empty field does in neo4j-admin import.
 UNWIND $rows AS row
 MERGE (n:Entity {id: row.id})
 SET n:`{label}`,

@@ -1,6 +1,8 @@
-// Loader, step 2 of a relationship batch: write new or changed relationships.
-// `{type}` is filled in by kg.neo4j after validation; both entities exist already
-// (entities are loaded first), and `written` lets the loader check that.
+// Loader, step 2 of a relationship batch on Neo4j before 5.26: write new or changed
+// relationships. `{type}` is filled in by kg.neo4j after validation (one text per type;
+// 5.26+ use load_create_relationships and load_update_relationships instead, one text for
+// every type). Both entities exist already (entities are loaded first), and `written`
+// lets the loader check that.
 UNWIND $rows AS row
 MATCH (a:Entity {id: row.start})
 MATCH (b:Entity {id: row.end})

@@ -13,7 +13,8 @@ import logging
 from .load import RACE_RETRIES, LoadSummary, load_graph
 from .merge import NAME_KEYS, merge_entity, merge_relationship, merge_title
 from .queries import CYPHER_DIR, cypher_name, load_query, schema_statements
-from .server import DEFAULT_PASSWORD, MIN_SERVER_VERSION, check_server_version, parse_server_version
+from .server import (DEFAULT_PASSWORD, DYNAMIC_LABELS_VERSION, MIN_SERVER_VERSION, check_server_version,
+                     parse_server_version)
 
 __all__ = [
     "LoadSummary",
@@ -26,6 +27,7 @@ __all__ = [
     "merge_title",
     "CYPHER_DIR",
     "MIN_SERVER_VERSION",
+    "DYNAMIC_LABELS_VERSION",
     "parse_server_version",
     "check_server_version",
     "DEFAULT_PASSWORD",

@@ -18,7 +18,8 @@ import networkx as nx
 from ..errors import Neo4jError, Neo4jLoadError
 from .merge import NAME_KEYS, merge_entity, merge_relationship, merge_title
 from .queries import cypher_name, query_text, schema_statements
-from .server import DEFAULT_PASSWORD, cause, check_server_version, connect, one_line
+from .server import (DEFAULT_PASSWORD, DYNAMIC_LABELS_VERSION, cause, check_server_version, connect, one_line,
+                     supports_dynamic_labels)
 
 __all__ = ["LoadSummary", "load_graph", "RACE_RETRIES"]
 
@@ -51,6 +52,8 @@ class LoadSummary:
     uri: str = ""
     database: str = ""
     server: str = ""
+    #: labels and relationship types went as values (one query text each; Neo4j 5.26+)
+    dynamic_labels: bool = False
 
     def __str__(self) -> str:
         server = f"{self.server}, " if self.server else ""
@@ -176,7 +179,7 @@ def _entity_changes(tx, rows: list[dict[str, Any]]) -> list[tuple[dict[str, Any]
     return changes
 
 
-def _tx_entities(tx, rows: list[dict[str, Any]]) -> tuple[int, int]:
+def _tx_entities(tx, rows: list[dict[str, Any]], dynamic: bool = False) -> tuple[int, int]:
     # Read, and if something changes, lock what changes and read it again: the merge is
     # computed from what no other transaction can change before this one commits. (A
     # row already contained in what is stored stays so: stored PMIDs only grow.)
@@ -186,12 +189,14 @@ def _tx_entities(tx, rows: list[dict[str, Any]]) -> tuple[int, int]:
     if not all(absent for _, _, absent in changes):  # all new: nothing to lock, a race shows in `created`
         _lock(tx, "load_lock_entities", "ids", [row["id"] for row, _, _ in changes])
         changes = _entity_changes(tx, [row for row, _, _ in changes])
+    # One statement for the batch when the label is a value (`dynamic`), else one per label.
     by_label: dict[str, list[dict[str, Any]]] = {}
     for row, merged, _ in changes:
-        by_label.setdefault(cypher_name(merged["type"] or "Unknown"), []).append({"id": row["id"], **merged})
+        label = cypher_name(merged["type"] or "Unknown")
+        by_label.setdefault("" if dynamic else label, []).append({"id": row["id"], "label": label, **merged})
     written = created = 0
     for label, batch in sorted(by_label.items()):
-        w, c, _ = _write(tx, query_text("load_merge_entities", label=label), batch)
+        w, c, _ = _write(tx, query_text("load_merge_entities", label=label, dynamic=dynamic), batch)
         written += w
         created += c
     absent = sum(1 for _, _, was_absent in changes if was_absent)
@@ -228,11 +233,15 @@ def _tx_articles(tx, rows: list[dict[str, Any]]) -> tuple[int, int]:
     return created, written - created
 
 
-def _relationship_changes(tx, rel_type: str, rows: list[dict[str, Any]]) -> list[tuple[dict[str, Any], bool]]:
+def _relationship_changes(tx, rel_type: str, rows: list[dict[str, Any]],
+                          dynamic: bool) -> list[tuple[dict[str, Any], list[str]]]:
+    """(row with merged properties, element ids of the stored ones) for each row that
+    would change the database; no ids: absent."""
     found: dict[tuple[str, str], list[dict[str, Any]]] = {}
     pairs = [{"start": r["start"], "end": r["end"]} for r in rows]
-    for rec in tx.run(query_text("load_read_relationships", rel_type=rel_type), rows=pairs):
-        found.setdefault((rec["start"], rec["end"]), []).append(rec.data())
+    for rec in tx.run(query_text("load_read_relationships"), rows=pairs):
+        if rec["type"] == rel_type:
+            found.setdefault((rec["start"], rec["end"]), []).append(rec.data())
     changes = []
     for row in rows:
         olds = found.get((row["start"], row["end"]), [])
@@ -242,27 +251,38 @@ def _relationship_changes(tx, rel_type: str, rows: list[dict[str, Any]]) -> list
         merged = merge_relationship(olds[0] if olds else None, row)
         if old is not None and all(old.get(k) == v for k, v in merged.items()):
             continue
-        changes.append(({"start": row["start"], "end": row["end"], **merged}, not olds))
+        changes.append(({"start": row["start"], "end": row["end"], **merged}, [o["rid"] for o in olds]))
     return changes
 
 
-def _tx_relationships(tx, rel_type: str, rows: list[dict[str, Any]]) -> tuple[int, int]:
-    changes = _relationship_changes(tx, rel_type, rows)
+def _tx_relationships(tx, rel_type: str, rows: list[dict[str, Any]], dynamic: bool = False) -> tuple[int, int]:
+    changes = _relationship_changes(tx, rel_type, rows, dynamic)
     if not changes:
         return 0, 0
     # Both endpoints locked: no other load can create or change a relationship between
     # them until this transaction ends (MERGE locks them too before it creates one).
-    if not all(absent for _, absent in changes):  # all new: a race shows in `created` and is retried
+    # Without locks (all rows new, per-type texts) a race shows in MERGE's `created`; the
+    # dynamic texts CREATE what they read as absent, so they always lock first.
+    if dynamic or not all(not rids for _, rids in changes):
         wanted = {(row["start"], row["end"]) for row, _ in changes}
         _lock(tx, "load_lock_entities", "ids", [i for pair in wanted for i in pair])
-        changes = _relationship_changes(tx, rel_type, [r for r in rows if (r["start"], r["end"]) in wanted])
+        changes = _relationship_changes(tx, rel_type, [r for r in rows if (r["start"], r["end"]) in wanted], dynamic)
         if not changes:
             return 0, 0
-    batch = [row for row, _ in changes]
-    written, _, created = _write(tx, query_text("load_merge_relationships", rel_type=rel_type), batch)
-    if written != len(batch):
-        raise Neo4jError(f"{len(batch) - written} {rel_type} relationships have an endpoint missing from the database")
-    absent = sum(1 for _, was_absent in changes if was_absent)
+    absent = sum(1 for _, rids in changes if not rids)
+    if dynamic:
+        new = [row for row, rids in changes if not rids]
+        stored = [dict(row, rid=rid) for row, rids in changes for rid in rids]
+        written, _, created = _write(tx, query_text("load_create_relationships", dynamic=True), new, type=rel_type)
+        updated, _, _ = _write(tx, query_text("load_update_relationships"), stored)
+        if updated != len(stored):  # pragma: no cover - the rows are locked
+            raise _LostRace(f"{len(stored) - updated} {rel_type} relationships were deleted meanwhile")
+        written += len(changes) - len(new)
+    else:
+        text = query_text("load_merge_relationships", rel_type=rel_type)
+        written, _, created = _write(tx, text, [row for row, _ in changes])
+    if written != len(changes):
+        raise Neo4jError(f"{len(changes) - written} {rel_type} relationships have an endpoint missing from the database")
     if created != absent:
         raise _LostRace(f"{absent - created} {rel_type} relationships were created by another transaction meanwhile")
     return created, written - created
@@ -313,6 +333,7 @@ def load_graph(
     batch_size: int = 10_000,
     articles: bool = True,
     progress: ProgressFn | None = None,
+    dynamic_labels: bool | None = None,
 ) -> LoadSummary:
     """Load `G` into the Neo4j database `database` at `uri` (idempotent, incremental).
 
@@ -331,6 +352,12 @@ def load_graph(
         Load ``:Article`` nodes and ``MENTIONS`` (needs ``G.graph["articles"]``).
     progress : callable, optional
         Called as ``progress(rows_done, rows_total, 0)`` after each batch.
+    dynamic_labels : bool, optional
+        Pass labels and relationship types as values (``SET n:$(row.label)``), so one
+        query text serves every label and a small load plans a dozen texts, not two or
+        three per label and type. ``None`` (default): when the server supports it
+        (Neo4j 5.26 or later); ``False``: the per-label texts older servers get (the
+        database written is the same); ``True`` on an older server is refused.
 
     Returns
     -------
@@ -340,7 +367,8 @@ def load_graph(
     ------
     kg.errors.Neo4jLoadError
         One line naming `uri` and the cause: no server, wrong password, unknown
-        database, a server older than Neo4j 5.0, a failed schema statement, the server
+        database, a server older than Neo4j 5.0 (or than 5.26 with ``dynamic_labels=True``),
+        a failed schema statement, the server
         going away during the load (with how many rows were written), or anything else
         the server refuses.
 
@@ -382,7 +410,13 @@ def load_graph(
             kernel = next((r for r in records if r["name"] == "Neo4j Kernel"), records[0] if records else None)
             version = str(kernel["versions"][0]) if kernel is not None and kernel["versions"] else None
             summary.server = f"Neo4j {version}" if version else ""
-            check_server_version(version, uri)
+            parsed = check_server_version(version, uri)
+            if dynamic_labels and not supports_dynamic_labels(parsed):
+                need = ".".join(map(str, DYNAMIC_LABELS_VERSION))
+                raise Neo4jLoadError(f"cannot load into Neo4j at {uri}: dynamic labels need Neo4j {need} or later; "
+                                     f"the server is {summary.server or 'of an unknown version'}")
+            dynamic = supports_dynamic_labels(parsed) if dynamic_labels is None else dynamic_labels
+            summary.dynamic_labels = dynamic
             stage = "schema"
             for i, statement in enumerate(schema_statements(), 1):
                 try:
@@ -403,7 +437,7 @@ def load_graph(
             summary.setup_seconds = time.monotonic() - started
             with driver.session(database=database) as session:
                 for batch in _batches(entity_rows, batch_size):
-                    created, updated = _execute(session, _tx_entities, batch)
+                    created, updated = _execute(session, _tx_entities, batch, dynamic)
                     summary.nodes_created += created
                     summary.nodes_updated += updated
                     advance(len(batch))
@@ -415,7 +449,7 @@ def load_graph(
                     advance(len(batch))
                 for rel_type, rows in rel_rows.items():
                     for batch in _batches(rows, batch_size):
-                        created, updated = _execute(session, _tx_relationships, rel_type, batch)
+                        created, updated = _execute(session, _tx_relationships, rel_type, batch, dynamic)
                         summary.relationships_created += created
                         summary.relationships_updated += updated
                         advance(len(batch))

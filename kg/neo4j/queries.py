@@ -9,7 +9,7 @@ from pathlib import Path
 from ..errors import Neo4jError
 from ..normalize import safe_name
 
-__all__ = ["CYPHER_DIR", "VALID_NAME", "load_query", "schema_statements", "cypher_name", "query_text"]
+__all__ = ["CYPHER_DIR", "VALID_NAME", "DYNAMIC", "load_query", "schema_statements", "cypher_name", "query_text"]
 
 #: Folder of the ``.cypher`` files shipped with kg (``cypher/`` at the repository root).
 CYPHER_DIR = Path(__file__).parent.parent / "cypher"
@@ -60,12 +60,31 @@ def cypher_name(text: str) -> str:
     return name
 
 
-def query_text(name: str, *, label: str | None = None, rel_type: str | None = None) -> str:
-    """A load query without comments, its placeholder (`` `{label}` `` / `` `{type}` ``) filled in."""
+#: What a placeholder becomes when the server takes labels and types as values: the
+#: entity's label is a field of its row, the relationship type the batch's ``$type``.
+DYNAMIC = {"`{label}`": "$(row.label)", "`{type}`": "$($type)"}
+
+
+def query_text(name: str, *, label: str | None = None, rel_type: str | None = None, dynamic: bool = False) -> str:
+    """A load query without comments, its placeholder (`` `{label}` `` / `` `{type}` ``) filled in.
+
+    With ``dynamic`` (Neo4j 5.26 and later) the placeholder becomes a value
+    (:data:`DYNAMIC`) and one text serves every label; otherwise `label` / `rel_type`,
+    checked against :data:`VALID_NAME`, is written into the text, backticked.
+
+    >>> query_text("load_merge_relationships", rel_type="CID").count("[r:`CID`]")
+    1
+    >>> query_text("load_create_relationships", dynamic=True).count("[r:$($type)]")
+    1
+    """
     text = _strip_comments(load_query(name))
     for placeholder, value in (("`{label}`", label), ("`{type}`", rel_type)):
-        if placeholder in text:
-            if value is None or not VALID_NAME.fullmatch(value):
-                raise Neo4jError(f"refusing to use {value!r} as a Neo4j label or relationship type")
-            text = text.replace(placeholder, f"`{value}`")
+        if placeholder not in text:
+            continue
+        if dynamic:
+            text = text.replace(placeholder, DYNAMIC[placeholder])
+            continue
+        if value is None or not VALID_NAME.fullmatch(value):
+            raise Neo4jError(f"refusing to use {value!r} as a Neo4j label or relationship type")
+        text = text.replace(placeholder, f"`{value}`")
     return text

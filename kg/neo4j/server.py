@@ -6,12 +6,17 @@ import re
 
 from ..errors import Neo4jLoadError
 
-__all__ = ["MIN_SERVER_VERSION", "DEFAULT_PASSWORD", "parse_server_version", "check_server_version",
-           "agent_version", "connect", "cause", "one_line"]
+__all__ = ["MIN_SERVER_VERSION", "DYNAMIC_LABELS_VERSION", "DEFAULT_PASSWORD", "parse_server_version",
+           "check_server_version", "supports_dynamic_labels", "agent_version", "connect", "cause", "one_line"]
 
 #: The oldest Neo4j the loader accepts: ``FOR … REQUIRE`` constraints, ``IF NOT EXISTS``,
 #: ``db.awaitIndexes`` and Bolt 5 (what driver 6 and the notification filter need).
 MIN_SERVER_VERSION = (5, 0)
+
+#: The first Neo4j whose Cypher takes labels and relationship types as values
+#: (``SET n:$(expr)``, ``MERGE (a)-[r:$(expr)]->(b)``): one query text serves every
+#: label, so a load plans a dozen texts instead of two or three per label and type.
+DYNAMIC_LABELS_VERSION = (5, 26)
 
 #: The password `scripts/neo4j` gives the local server unless NEO4J_PASSWORD says otherwise.
 DEFAULT_PASSWORD = "kgpassword"
@@ -58,6 +63,16 @@ def check_server_version(version: str | None, uri: str = "") -> tuple[int, ...] 
         raise Neo4jLoadError(f"cannot load into Neo4j at {uri}: the server is Neo4j {version}; kg needs Neo4j "
                          f"{need} or later (FOR ... REQUIRE constraints, Bolt 5)")
     return parsed
+
+
+def supports_dynamic_labels(version: tuple[int, ...] | None) -> bool:
+    """Does a server of `version` (from :func:`parse_server_version`) take labels and
+    types as values? An unknown version gets the per-label texts, which every Neo4j 5 runs.
+
+    >>> [supports_dynamic_labels(v) for v in [(5, 26, 30), (2025, 10, 1), (5, 25, 1), None]]
+    [True, True, False, False]
+    """
+    return version is not None and version >= DYNAMIC_LABELS_VERSION
 
 
 def agent_version(message: str) -> str | None:

@@ -161,7 +161,7 @@ def test_seed_association(empty_db, seed_graph):
 def test_counts_and_properties_equal_the_graph(empty_db, corpus_graph):
     G = corpus_graph
     seen = []
-    summary = load(G, batch_size=1000, progress=lambda done, total, docs: seen.append((done, total, docs)))
+    summary = load(G, batch_size=50, progress=lambda done, total, docs: seen.append((done, total, docs)))
     expected = counts(G)
     labels = Counter()
     for r in query(empty_db, "MATCH (n:Entity) UNWIND labels(n) AS l WITH l WHERE l <> 'Entity' RETURN l, count(*) AS c"):
@@ -547,7 +547,7 @@ def test_dynamic_texts_name_no_label_or_type():
     merge = query_text("load_merge_entities", dynamic=True)
     assert "SET n:$(row.label)," in merge and "`" not in merge
     create = query_text("load_create_relationships", dynamic=True)
-    assert "[r:$($type)]" in create and "`" not in create
+    assert "[r:$(row.type)]" in create and "`" not in create
     for name in ("load_read_relationships", "load_update_relationships"):
         assert ":`" not in query_text(name) and "$type" not in query_text(name)
 
@@ -609,8 +609,7 @@ def test_load_queries_seek_and_never_scan(empty_db, seed_graph, dynamic, monkeyp
                 tx = _Profiling(tx, seen)
                 L._tx_entities(tx, list(L._entity_rows(G)), dynamic)
                 L._tx_articles(tx, article_rows)
-                for rel_type, rows in L._relationship_rows(G).items():
-                    L._tx_relationships(tx, rel_type, rows, dynamic)
+                L._tx_relationship_batch(tx, [r for rows in L._relationship_rows(G).values() for r in rows], dynamic)
                 for b in L._mention_batches(mentions, 10_000):
                     L._tx_mentions(tx, b)
             session.execute_write(batch)

@@ -1,5 +1,5 @@
 // Loader, step 1 of a relationship batch: what the database already holds between these
-// pairs, of every type (the loader keeps the batch's type). No type in the text: one text
+// pairs, of every type (the loader picks each row's own). No type in the text: one text
 // for every type, and no dynamic type, whose row estimates Neo4j 5.26 gets wrong. The hint
 // keeps the unique-index seek whatever the statistics were when the text was planned.
 UNWIND $rows AS row

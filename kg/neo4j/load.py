@@ -87,12 +87,13 @@ def _entity_rows(G: nx.MultiDiGraph) -> Iterator[dict[str, Any]]:
 
 
 def _relationship_rows(G: nx.MultiDiGraph) -> dict[str, list[dict[str, Any]]]:
-    """Rows by relationship type; two keys with the same type between the same pair unite."""
+    """Rows (with their ``type``) by relationship type; two keys with the same type
+    between the same pair unite."""
     by_type: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
     for u, v, key, a in G.edges(keys=True, data=True):
         rel_type = cypher_name(str(key)).upper()
         rows = by_type.setdefault(rel_type, {})
-        row = {"start": str(u), "end": str(v), "pmids": [str(p) for p in a.get("pmids", [])],
+        row = {"type": rel_type, "start": str(u), "end": str(v), "pmids": [str(p) for p in a.get("pmids", [])],
                "source_types": [str(s) for s in a.get("source_types", [])]}
         prev = rows.get((row["start"], row["end"]))
         if prev is not None:
@@ -233,30 +234,35 @@ def _tx_articles(tx, rows: list[dict[str, Any]]) -> tuple[int, int]:
     return created, written - created
 
 
-def _relationship_changes(tx, rel_type: str, rows: list[dict[str, Any]],
-                          dynamic: bool) -> list[tuple[dict[str, Any], list[str]]]:
+def _relationship_changes(tx, rows: list[dict[str, Any]]) -> list[tuple[dict[str, Any], list[str]]]:
     """(row with merged properties, element ids of the stored ones) for each row that
-    would change the database; no ids: absent."""
-    found: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    pairs = [{"start": r["start"], "end": r["end"]} for r in rows]
+    would change the database; no ids: absent. Rows of any types."""
+    found: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    pairs = [{"start": s, "end": e} for s, e in dict.fromkeys((r["start"], r["end"]) for r in rows)]
     for rec in tx.run(query_text("load_read_relationships"), rows=pairs):
-        if rec["type"] == rel_type:
-            found.setdefault((rec["start"], rec["end"]), []).append(rec.data())
+        found.setdefault((rec["type"], rec["start"], rec["end"]), []).append(rec.data())
     changes = []
     for row in rows:
-        olds = found.get((row["start"], row["end"]), [])
+        olds = found.get((row["type"], row["start"], row["end"]), [])
         old = olds[0] if len(olds) == 1 else None
         for extra in olds[1:] if len(olds) > 1 else ():  # duplicates made by someone else: all rewritten
             row = {**row, **merge_relationship(extra, row)}
         merged = merge_relationship(olds[0] if olds else None, row)
         if old is not None and all(old.get(k) == v for k, v in merged.items()):
             continue
-        changes.append(({"start": row["start"], "end": row["end"], **merged}, [o["rid"] for o in olds]))
+        changes.append(({"type": row["type"], "start": row["start"], "end": row["end"], **merged},
+                        [o["rid"] for o in olds]))
     return changes
 
 
 def _tx_relationships(tx, rel_type: str, rows: list[dict[str, Any]], dynamic: bool = False) -> tuple[int, int]:
-    changes = _relationship_changes(tx, rel_type, rows, dynamic)
+    """:func:`_tx_relationship_batch` for rows of one type `rel_type`."""
+    return _tx_relationship_batch(tx, [dict(row, type=rel_type) for row in rows], dynamic)
+
+
+def _tx_relationship_batch(tx, rows: list[dict[str, Any]], dynamic: bool = False) -> tuple[int, int]:
+    """Write a batch of relationship rows of any types; (created, updated)."""
+    changes = _relationship_changes(tx, rows)
     if not changes:
         return 0, 0
     # Both endpoints locked: no other load can create or change a relationship between
@@ -264,27 +270,33 @@ def _tx_relationships(tx, rel_type: str, rows: list[dict[str, Any]], dynamic: bo
     # Without locks (all rows new, per-type texts) a race shows in MERGE's `created`; the
     # dynamic texts CREATE what they read as absent, so they always lock first.
     if dynamic or not all(not rids for _, rids in changes):
-        wanted = {(row["start"], row["end"]) for row, _ in changes}
-        _lock(tx, "load_lock_entities", "ids", [i for pair in wanted for i in pair])
-        changes = _relationship_changes(tx, rel_type, [r for r in rows if (r["start"], r["end"]) in wanted], dynamic)
+        wanted = {(row["type"], row["start"], row["end"]) for row, _ in changes}
+        _lock(tx, "load_lock_entities", "ids", [i for _, start, end in wanted for i in (start, end)])
+        changes = _relationship_changes(tx, [r for r in rows if (r["type"], r["start"], r["end"]) in wanted])
         if not changes:
             return 0, 0
     absent = sum(1 for _, rids in changes if not rids)
     if dynamic:
         new = [row for row, rids in changes if not rids]
         stored = [dict(row, rid=rid) for row, rids in changes for rid in rids]
-        written, _, created = _write(tx, query_text("load_create_relationships", dynamic=True), new, type=rel_type)
+        written, _, created = _write(tx, query_text("load_create_relationships", dynamic=True), new)
         updated, _, _ = _write(tx, query_text("load_update_relationships"), stored)
         if updated != len(stored):  # pragma: no cover - the rows are locked
-            raise _LostRace(f"{len(stored) - updated} {rel_type} relationships were deleted meanwhile")
+            raise _LostRace(f"{len(stored) - updated} relationships were deleted meanwhile")
         written += len(changes) - len(new)
-    else:
-        text = query_text("load_merge_relationships", rel_type=rel_type)
-        written, _, created = _write(tx, text, [row for row, _ in changes])
+    else:  # one MERGE per type
+        by_type: dict[str, list[dict[str, Any]]] = {}
+        for row, _ in changes:
+            by_type.setdefault(row["type"], []).append(row)
+        written = created = 0
+        for rel_type, batch in sorted(by_type.items()):
+            w, _, c = _write(tx, query_text("load_merge_relationships", rel_type=rel_type), batch)
+            written += w
+            created += c
     if written != len(changes):
-        raise Neo4jError(f"{len(changes) - written} {rel_type} relationships have an endpoint missing from the database")
+        raise Neo4jError(f"{len(changes) - written} relationships have an endpoint missing from the database")
     if created != absent:
-        raise _LostRace(f"{absent - created} {rel_type} relationships were created by another transaction meanwhile")
+        raise _LostRace(f"{absent - created} relationships were created by another transaction meanwhile")
     return created, written - created
 
 
@@ -447,12 +459,12 @@ def load_graph(
                     summary.nodes_created += created
                     summary.nodes_updated += updated
                     advance(len(batch))
-                for rel_type, rows in rel_rows.items():
-                    for batch in _batches(rows, batch_size):
-                        created, updated = _execute(session, _tx_relationships, rel_type, batch, dynamic)
-                        summary.relationships_created += created
-                        summary.relationships_updated += updated
-                        advance(len(batch))
+                # all types in one stream (sorted by type): a small graph is one batch
+                for batch in _batches((row for rows in rel_rows.values() for row in rows), batch_size):
+                    created, updated = _execute(session, _tx_relationship_batch, batch, dynamic)
+                    summary.relationships_created += created
+                    summary.relationships_updated += updated
+                    advance(len(batch))
                 for batch in _mention_batches(mentions, batch_size):
                     summary.relationships_created += _execute(session, _tx_mentions, batch)
                     advance(batch["pairs"])

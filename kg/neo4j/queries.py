@@ -60,9 +60,9 @@ def cypher_name(text: str) -> str:
     return name
 
 
-#: What a placeholder becomes when the server takes labels and types as values: the
-#: entity's label is a field of its row, the relationship type the batch's ``$type``.
-DYNAMIC = {"`{label}`": "$(row.label)", "`{type}`": "$($type)"}
+#: What a placeholder becomes when the server takes labels and types as values: a
+#: field of the row (``label`` of an entity row, ``type`` of a relationship row).
+DYNAMIC = {"`{label}`": "$(row.label)", "`{type}`": "$(row.type)"}
 
 
 def query_text(name: str, *, label: str | None = None, rel_type: str | None = None, dynamic: bool = False) -> str:
@@ -74,7 +74,7 @@ def query_text(name: str, *, label: str | None = None, rel_type: str | None = No
 
     >>> query_text("load_merge_relationships", rel_type="CID").count("[r:`CID`]")
     1
-    >>> query_text("load_create_relationships", dynamic=True).count("[r:$($type)]")
+    >>> query_text("load_create_relationships", dynamic=True).count("[r:$(row.type)]")
     1
     """
     text = _strip_comments(load_query(name))

@@ -38,9 +38,13 @@ RESULTS = ROOT / "bench" / "scale" / "results.json"
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
-def _tree() -> tuple[dict[int, list[int]], dict[int, int]]:
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _tree() -> tuple[dict[int, list[int]], dict[int, int], dict[int, float]]:
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
+    cpu: dict[int, float] = {}
     for name in os.listdir("/proc"):
         if not name.isdigit():
             continue
@@ -51,10 +55,23 @@ def _tree() -> tuple[dict[int, list[int]], dict[int, int]]:
                 resident = int(fh.read().split()[1]) * PAGE
         except OSError:
             continue
-        ppid = int(stat[stat.rindex(b")") + 2 :].split()[1])
+        fields = stat[stat.rindex(b")") + 2 :].split()
+        ppid = int(fields[1])
         children.setdefault(ppid, []).append(int(name))
         rss[int(name)] = resident
-    return children, rss
+        cpu[int(name)] = (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
+    return children, rss, cpu
+
+
+def _members(roots: list[int], children, include_roots: bool) -> set[int]:
+    out, stack = set(), list(roots)
+    while stack:
+        pid = stack.pop()
+        if pid in out:
+            continue
+        out.add(pid)
+        stack += children.get(pid, [])
+    return out if include_roots else out - set(roots)
 
 
 def _sum(roots: list[int], children, rss, include_roots: bool) -> int:
@@ -72,22 +89,30 @@ def _sum(roots: list[int], children, rss, include_roots: bool) -> int:
 
 
 def measure(cmd: list[str], env: dict[str, str] | None = None, executors: list[int] = (), log: Path | None = None):
-    """Run `cmd`; wall seconds and peak resident bytes of its tree, of the executors
-    (descendants of the `executors` pids) and of both at once."""
+    """Run `cmd`; wall seconds, peak resident bytes of its tree, of the executors
+    (descendants of the `executors` pids) and of both at once, the CPU seconds (user +
+    system) of all those processes (each process's last sample: a process that lives
+    less than 0.2 s may be missed), and the load average while it ran (1-minute, sampled)."""
     out = open(log, "wb") if log else subprocess.DEVNULL
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
     peak = {"driver": 0, "executors": 0, "total": 0}
+    cpu_seen: dict[int, float] = {}  # CPU seconds of every process of the tree, last seen
     done = threading.Event()
+    loads = [os.getloadavg()[0]]
 
     def sample() -> None:
         while not done.is_set():
-            children, rss = _tree()
+            children, rss, cpu = _tree()
+            for pid in _members([proc.pid], children, True) | _members(list(executors), children, False):
+                if pid in cpu:
+                    cpu_seen[pid] = cpu[pid]
             d = _sum([proc.pid], children, rss, True)
             e = _sum(list(executors), children, rss, False) if executors else 0
             peak["driver"] = max(peak["driver"], d)
             peak["executors"] = max(peak["executors"], e)
             peak["total"] = max(peak["total"], d + e)
+            loads.append(os.getloadavg()[0])
             done.wait(0.2)
 
     thread = threading.Thread(target=sample, daemon=True)
@@ -98,7 +123,9 @@ def measure(cmd: list[str], env: dict[str, str] | None = None, executors: list[i
     thread.join()
     if log:
         out.close()
-    return {"seconds": round(seconds, 1), "rc": rc, **{f"peak_{k}_mb": round(v / 2**20) for k, v in peak.items()}}
+    return {"seconds": round(seconds, 1), "rc": rc, **{f"peak_{k}_mb": round(v / 2**20) for k, v in peak.items()},
+            "cpu_seconds": round(sum(cpu_seen.values()), 1),
+            "load": {"min": min(loads), "mean": round(sum(loads) / len(loads), 2), "max": max(loads)}}
 
 
 def _neo4j_counts(env: dict[str, str]) -> dict[str, int]:

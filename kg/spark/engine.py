@@ -38,7 +38,7 @@ from ..builder import BuildReport
 from ..errors import InputError, ParseError
 from .chunks import Chunk, split_file
 from ..io import NEO4J_OPTIONAL_COLUMNS
-from .export import (OUTPUTS, TEXT_SCHEMA, article_rows, entity_rows, headers, mention_lines, optional_columns,
+from .export import (OUTPUTS, TEXT_SCHEMA, article_lines, entity_rows, headers, mention_lines, optional_columns,
                      relation_rows)
 from .concepts import add_tallies, concept_node_facts, resolved_lines
 from .read import read_chunk, read_concepts
@@ -53,7 +53,7 @@ log = logging.getLogger(__name__)
 TABLES = ("entities", "relations", "articles", "mentions")
 #: Chunk size bounds: big enough that a task's start-up is noise, small enough that a
 #: task's builder stays a few hundred MB.
-MIN_CHUNK, MAX_CHUNK = 1 << 20, 64 << 20
+MIN_CHUNK, MAX_CHUNK = 1 << 20, 16 << 20
 
 
 class SparkBuildResult(NamedTuple):
@@ -243,15 +243,20 @@ def build_spark(
     concepts = partials.where(kind == "concept").select("pmid", "ctype", "cid", "mentions")
     lines_path = str(staging / "concept_lines")
     resolved_lines(concepts).write.parquet(lines_path)
+    lap = _laps(seconds, "merge")
+    lap("concept lines")
     lines = spark.read.parquet(lines_path)
     add_tallies(report, lines)
     node_facts = partials.where(kind == "node").select("id", "fact", "a", "b", "n", "o") \
         .unionByName(concept_node_facts(lines))
+    is_pmid = F.col("fact") == "pmid"  # a node's PMIDs reach Python as one list (its largest fact)
     nodes = node_facts.groupBy("id", "fact", "a", "b").agg(F.sum("n").alias("n"), F.sum("o").alias("o")) \
-        .groupBy("id").agg(F.collect_list(F.struct("fact", "a", "b", "n", "o")).alias("facts"))
+        .groupBy("id").agg(F.collect_list(F.when(~is_pmid, F.struct("fact", "a", "b", "n", "o"))).alias("facts"),
+                           F.collect_list(F.when(is_pmid, F.col("a"))).alias("pmids"))
     finished = str(staging / "entities")
     nodes.mapInArrow(lambda b: finish_nodes(b, builtin_names), from_arrow_schema(FINISHED_SCHEMA)) \
         .write.parquet(finished)
+    lap("nodes")
     finished_df = spark.read.parquet(finished)
     report.names = _merged_names(r["names_report"] for r in finished_df.where(F.col("names_report").isNotNull())
                                  .select("names_report").collect())
@@ -259,12 +264,18 @@ def build_spark(
     edges = partials.where(kind == "edge") \
         .groupBy("u", "v", "key", "fact", "a").agg(F.sum("n").alias("n"), F.max("score").alias("score")) \
         .groupBy("u", "v", "key").agg(F.collect_list(F.struct("fact", "a", "n", "score")).alias("facts"))
+    lap("names")
     edges.mapInArrow(finish_edges, from_arrow_schema(RELATION_SCHEMA)).write.parquet(str(out / "relations"))
+    lap("edges")
     titles = partials.where(kind == "article").select("id", "title")
     if articles:  # every concept document is an article without a title, as the builder keeps it
         titles = titles.unionByName(concepts.select(F.col("pmid").alias("id"), F.lit("").alias("title")))
     titles = titles.groupBy("id").agg(F.collect_set("title").alias("titles"))
-    titles.mapInArrow(finish_articles, from_arrow_schema(ARTICLE_SCHEMA)).write.parquet(str(out / "articles"))
+    one = F.size("titles") == 1  # choose_title(None, t) is t: only PMIDs with several titles need kg's choice
+    titles.where(one).select(F.col("id").alias("pmid"), F.col("titles")[0].alias("title")) \
+        .unionByName(titles.where(~one).mapInArrow(finish_articles, from_arrow_schema(ARTICLE_SCHEMA))) \
+        .write.parquet(str(out / "articles"))
+    lap("articles")
     entities = spark.read.parquet(str(out / "entities"))
     mentions = entities.select(F.explode("pmids").alias("pmid"), "id") if articles else \
         spark.createDataFrame([], "pmid string, id string")
@@ -280,18 +291,23 @@ def build_spark(
                              .select("id", "conflict").orderBy("id").collect()]
 
     # 4. exports, rows by kg's row functions
-    present = {r["name"] for r in entities.mapInArrow(
-        optional_columns, "name string").distinct().collect()}
+    lap = _laps(seconds, "write")
+    some = entities.agg(*(F.max(F.col(c).isNotNull().cast("int")).alias(c) for c in ("xrefs", "name_source"))).first()
+    present = {c for c in ("xrefs", "name_source") if some[c]} | {r["name"] for r in entities.where(
+        F.col("extra").isNotNull()).mapInArrow(optional_columns, "name string").distinct().collect()}
     optional = tuple(a for a in NEO4J_OPTIONAL_COLUMNS if a in present)
     text_schema = from_arrow_schema(TEXT_SCHEMA)
     text_path = str(staging / "text")
     exports = entities.mapInArrow(lambda b: entity_rows(b, optional), text_schema) \
         .unionByName(relations.mapInArrow(relation_rows, text_schema))
     if articles:
-        exports = exports.unionByName(spark.read.parquet(str(out / "articles")).mapInArrow(article_rows, text_schema)) \
+        exports = exports.unionByName(article_lines(spark.read.parquet(str(out / "articles")))) \
             .unionByName(mention_lines(spark.read.parquet(str(out / "mentions"))))
+    lap("tallies")
     exports.write.partitionBy("file").text(text_path)
+    lap("rows")
     outputs = _concatenate(text_path, out, headers(optional))
+    lap("concatenate")
     seconds["write"] = time.perf_counter() - t0
 
     for table in TABLES:
@@ -302,6 +318,18 @@ def build_spark(
     shutil.rmtree(staging, ignore_errors=True)
     seconds["total"] = time.perf_counter() - t_start
     return SparkBuildResult(report, out, outputs, seconds)
+
+
+def _laps(seconds: dict[str, float], stage: str):
+    """``lap(step)``: seconds since the previous lap into ``seconds["stage.step"]`` (benchmarks)."""
+    last = [time.perf_counter()]
+
+    def lap(step: str) -> None:
+        now = time.perf_counter()
+        seconds[f"{stage}.{step}"] = now - last[0]
+        last[0] = now
+
+    return lap
 
 
 def _merged_report(spark, partial_path: str, files: list[tuple[str, str]]) -> BuildReport:

@@ -21,7 +21,7 @@ from .. import io as kgio
 from .records import edge_attrs, node_attrs
 
 __all__ = ["OUTPUTS", "TEXT_SCHEMA", "entity_rows", "relation_rows", "article_rows", "headers", "optional_columns",
-           "mention_rows", "mention_lines"]
+           "mention_rows", "mention_lines", "article_lines"]
 
 #: partition value -> file under OUTDIR, in the layout of ``kg export --format neo4j-csv`` / ``kgx``
 OUTPUTS = {
@@ -90,21 +90,40 @@ def mention_rows(batches):
         yield _emit({"relationships_mentions": _csv(rows)})
 
 
-#: A value the csv module writes as it is (QUOTE_MINIMAL: no delimiter, quote or line end).
-_PLAIN = '^[^,"\r\n]+$'
+#: A value the csv module writes as it is (QUOTE_MINIMAL, in a row of several values: no
+#: delimiter, quote or line end).
+_PLAIN = '^[^,"\r\n]*$'
 
 
-def mention_lines(mentions):
-    """The MENTIONS rows of the ``mentions`` table ``(pmid, id)`` as a ``(file, text)``
-    DataFrame: plain values joined by Spark (``pmid,id,MENTIONS``, the bytes
-    :func:`kg.io.write_neo4j_csv` writes for them), the rest by :func:`mention_rows`."""
+def _plain_lines(df, file: str, values, fallback):
+    """``(file, text)`` rows of `df`: Spark joins `values` (columns) with commas where no
+    value needs quoting, `fallback` (a ``mapInArrow`` function of kg's row function) makes
+    the other rows."""
+    from functools import reduce as fold
+
     from pyspark.sql import functions as F
     from pyspark.sql.pandas.types import from_arrow_schema
 
-    plain = F.col("pmid").rlike(_PLAIN) & F.col("id").rlike(_PLAIN)
-    fast = mentions.where(plain).select(F.lit("relationships_mentions").alias("file"),
-                                        F.concat_ws(",", "pmid", "id", F.lit("MENTIONS")).alias("text"))
-    return fast.unionByName(mentions.where(~plain).mapInArrow(mention_rows, from_arrow_schema(TEXT_SCHEMA)))
+    plain = fold(lambda a, b: a & b, (F.coalesce(v.rlike(_PLAIN), F.lit(False)) for v in values))
+    fast = df.where(plain).select(F.lit(file).alias("file"), F.concat_ws(",", *values).alias("text"))
+    return fast.unionByName(df.where(~plain).mapInArrow(fallback, from_arrow_schema(TEXT_SCHEMA)))
+
+
+def mention_lines(mentions):
+    """The MENTIONS rows of the ``mentions`` table ``(pmid, id)`` (``pmid,id,MENTIONS``,
+    the bytes :func:`kg.io.write_neo4j_csv` writes for plain values; the rest by :func:`mention_rows`)."""
+    from pyspark.sql import functions as F
+
+    return _plain_lines(mentions, "relationships_mentions", [F.col("pmid"), F.col("id"), F.lit("MENTIONS")],
+                        mention_rows)
+
+
+def article_lines(articles):
+    """The Article rows of the ``articles`` table ``(pmid, title)`` (``pmid,Article,title``
+    for plain values, as :func:`kg.io.neo4j_article_row`; the rest by :func:`article_rows`)."""
+    from pyspark.sql import functions as F
+
+    return _plain_lines(articles, "nodes_articles", [F.col("pmid"), F.lit("Article"), F.col("title")], article_rows)
 
 
 def relation_rows(batches):

@@ -79,12 +79,13 @@ def node_facts(r: NodeRecord):
         yield "pair", short, long, 0, 0
 
 
-def node_record(node_id: str, facts) -> NodeRecord:
-    """The record of a node's merged facts (inverse of :func:`node_facts`)."""
+def node_record(node_id: str, facts, pmids=()) -> NodeRecord:
+    """The record of a node's merged facts (inverse of :func:`node_facts`); its PMIDs
+    may come apart, as `pmids`."""
     types: dict[str, int] = {}
     forms: dict[str, list[int]] = {}
     names: dict[str, int] = {}
-    pmids: set[str] = set()
+    pmids = set(pmids)
     xrefs: set[str] = set()
     pairs: set[tuple[str, str]] = set()
     mentions = 0
@@ -211,7 +212,7 @@ def _extra(attrs: dict[str, Any], known: tuple[str, ...]) -> str | None:
 
 
 def finish_nodes(batches, builtin_names: bool = True):
-    """``mapInArrow``: rows ``(id, facts)`` → entity rows, by :func:`node_record`,
+    """``mapInArrow``: rows ``(id, facts, pmids)`` → entity rows, by :func:`node_record`,
     :func:`~kg.builder.finish_node` and :func:`kg.vocab.apply_names` (built-in names; it
     names each node by itself alone, so a batch at a time gives the whole graph's names)."""
     import networkx as nx
@@ -221,8 +222,10 @@ def finish_nodes(batches, builtin_names: bool = True):
     for batch in batches:
         G = nx.MultiDiGraph()
         conflicts = []
-        for node_id, facts in zip(batch.column("id").to_pylist(), _grouped(batch, ("fact", "a", "b", "n", "o"))):
-            node_id, attrs, conflict = finish_node(node_record(node_id, facts))
+        rows = zip(batch.column("id").to_pylist(), _grouped(batch, ("fact", "a", "b", "n", "o")),
+                   batch.column("pmids").to_pylist())
+        for node_id, facts, pmids in rows:
+            node_id, attrs, conflict = finish_node(node_record(node_id, facts, pmids))
             G.add_node(node_id, **attrs)
             conflicts.append(None if conflict is None else json.dumps(conflict, ensure_ascii=False))
         names = apply_names(G, None, builtin=builtin_names)

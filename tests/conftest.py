@@ -120,9 +120,26 @@ def pytest_collection_modifyitems(config, items):
         if item.get_closest_marker("corpora") or _CORPORA_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.corpora)
             item.add_marker(pytest.mark.slow)
-        group = _xdist_group(item)
-        if group:
-            item.add_marker(pytest.mark.xdist_group(group))
+
+
+def pytest_itemcollected(item):
+    # here, not in pytest_collection_modifyitems: xdist's worker reads the groups in its own
+    # pytest_collection_modifyitems, which runs before a conftest's
+    group = _xdist_group(item)
+    if group:
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
+def pytest_collection_finish(session):
+    """Under ``--dist loadgroup``, stop unless xdist really grouped the tests (it does so
+    by suffixing node ids with ``@group``, which some pytest versions ignore): tests of
+    the one test server running on two workers at once wipe each other's data."""
+    if not session.config.getvalue("loadgroup"):
+        return
+    lost = [i.nodeid for i in session.items if i.get_closest_marker("xdist_group") and "@" not in i.nodeid]
+    if lost:
+        raise pytest.UsageError(f"pytest-xdist did not group {lost[0]} (and {len(lost) - 1} more): this pytest "
+                                "and pytest-xdist do not work together; pip install -e '.[test]' pins a pair that does")
 
 
 def _xdist_group(item) -> str | None:

@@ -31,7 +31,7 @@ DATA = ROOT / "tests" / "data"
 CORPORA = Path(os.environ.get("KG_CORPORA") or ROOT.parent / "shared" / "corpora")
 
 # Modules whose tests use the test Neo4j server (or start their own on fixed ports).
-_NEO4J_MODULES = {"test_neo4j.py", "test_neo4j_faults.py", "test_browser.py"}
+_NEO4J_MODULES = {"test_neo4j.py", "test_neo4j_faults.py", "test_neo4j_script.py", "test_browser.py"}
 # Fixtures whose use means "needs the big corpora".
 _CORPORA_FIXTURES = {"corpora", "biored"}
 

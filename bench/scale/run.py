@@ -138,7 +138,8 @@ def _neo4j_counts(env: dict[str, str]) -> dict[str, int]:
         return {"nodes": records[0]["nodes"], "relationships": records[0]["rels"]}
 
 
-def run_fraction(fraction: float, data: Path, work: Path, master: str, spark_home: Path, steps: set[str]) -> dict:
+def run_fraction(fraction: float, data: Path, work: Path, master: str, spark_home: Path, steps: set[str],
+                 memory_cap: int | None = None) -> dict:
     concepts, relations = generate(fraction, data / f"f{fraction:g}")
     size = concepts.stat().st_size + relations.stat().st_size
     lines = sum(1 for _ in open(concepts, "rb")) + sum(1 for _ in open(relations, "rb"))
@@ -149,8 +150,10 @@ def run_fraction(fraction: float, data: Path, work: Path, master: str, spark_hom
     logs.mkdir(parents=True, exist_ok=True)
     tag = f"f{fraction:g}"
     if "memory" in steps:
-        res["in_memory"] = measure([py, "-m", "cli", "build", *inputs, "-o", str(work / f"{tag}.graph.json")],
+        cap = ["prlimit", f"--as={memory_cap}", "--"] if memory_cap else []  # never swap or OOM-kill others
+        res["in_memory"] = measure([*cap, py, "-m", "cli", "build", *inputs, "-o", str(work / f"{tag}.graph.json")],
                                    log=logs / f"{tag}.memory.log")
+        res["in_memory"]["address_space_cap_bytes"] = memory_cap
         (work / f"{tag}.graph.json").unlink(missing_ok=True)
     if "local" in steps:
         res["spark_local2"] = measure([py, "-m", "cli", "build", *inputs, "--engine", "spark", "--master", "local[2]",
@@ -192,11 +195,14 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--master", default=os.environ.get("KG_SPARK_MASTER", "spark://127.0.0.1:7077"))
     ap.add_argument("--spark-home", type=Path, default=Path(os.environ.get("KG_SPARK_HOME", ROOT / ".spark")))
     ap.add_argument("--steps", default="memory,local,cluster,neo4j")
+    ap.add_argument("--memory-cap", type=float, default=12.0,
+                    help="address-space cap (GB, prlimit --as) of each in-memory build process; 0: none")
     args = ap.parse_args(argv)
     steps = set(args.steps.split(","))
     old = {r["fraction"]: r for r in json.loads(RESULTS.read_text())["runs"]} if RESULTS.exists() else {}
     for fraction in args.fractions:
-        res = run_fraction(fraction, args.data, args.work, args.master, args.spark_home, steps)
+        res = run_fraction(fraction, args.data, args.work, args.master, args.spark_home, steps,
+                           int(args.memory_cap * 2**30) or None)
         res["machine"] = {"cores": os.cpu_count(), "load_before": os.getloadavg()[0]}
         old[fraction] = res
         RESULTS.write_text(json.dumps({"runs": [old[f] for f in sorted(old)]}, indent=1) + "\n")

@@ -134,7 +134,7 @@ def pytest_collection_finish(session):
     """Under ``--dist loadgroup``, stop unless xdist really grouped the tests (it does so
     by suffixing node ids with ``@group``, which some pytest versions ignore): tests of
     the one test server running on two workers at once wipe each other's data."""
-    if not session.config.getvalue("loadgroup"):
+    if not getattr(session.config.option, "loadgroup", False):  # set in xdist workers only
         return
     lost = [i.nodeid for i in session.items if i.get_closest_marker("xdist_group") and "@" not in i.nodeid]
     if lost:

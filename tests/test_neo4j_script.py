@@ -109,6 +109,25 @@ def test_the_launcher_gives_the_server_the_templates_flags_heap_and_entry_point(
     assert "server.default_listen_address=127.0.0.1" in conf.splitlines()
 
 
+def test_the_jars_add_no_jvm_flags_of_their_own(tmp_path):
+    """With an empty neo4j.conf the launcher adds only -Dfile.encoding: the stock flags
+    come from the tarball's conf, which no jar carries, so the template must hold them
+    (when a Neo4j upgrade makes this fail, drop the template's copy)."""
+    home = home_with_jars(tmp_path / "home")
+    java = launcher_command(home)[0]  # installs the jars if needed; the launcher's java
+    (tmp_path / "bare").mkdir()
+    (tmp_path / "bare" / "neo4j.conf").write_text("")
+    env = {k: v for k, v in os.environ.items() if k not in ("JAVA_OPTS", "HEAP_SIZE")}
+    proc = subprocess.run(
+        [java, "-Xmx128m", "-cp", f"{home}/lib/*", "org.neo4j.server.startup.Neo4jCommand", "console", "--dry-run"],
+        capture_output=True, text=True, timeout=300,
+        env={**env, "NEO4J_HOME": str(home), "NEO4J_CONF": str(tmp_path / "bare")})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    cmd = shlex.split(proc.stdout.strip().splitlines()[-1])
+    assert cmd[3:] == ["-Dfile.encoding=UTF-8", "org.neo4j.server.CommunityEntryPoint", f"--home-dir={home}",
+                       f"--config-dir={tmp_path / 'bare'}", "--console-mode"]
+
+
 def listeners(port: int) -> list[str]:
     proc = subprocess.run(["ss", "-Hltn", f"sport = :{port}"], capture_output=True, text=True, timeout=30)
     return [line.split()[3] for line in proc.stdout.splitlines() if line.strip()]

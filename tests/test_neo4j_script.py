@@ -53,12 +53,14 @@ BOLT = int(os.environ.get("KG_TEST_SCRIPT_BOLT_PORT", "17691"))
 HTTP = int(os.environ.get("KG_TEST_SCRIPT_HTTP_PORT", "17478"))
 
 
-def test_shellcheck_is_clean():
+@pytest.mark.parametrize("script", ["scripts/neo4j", "scripts/spark", "scripts/test", "scripts/install-test-deps",
+                                    ".ci/run"])
+def test_shellcheck_is_clean(script):
     if shutil.which("shellcheck") is None:
         if os.environ.get("CI") or os.environ.get("KG_REQUIRE_NEO4J") == "1":  # scripts/test: installed by install-test-deps
             pytest.fail("shellcheck is not installed (Debian: apt-get install shellcheck)", pytrace=False)
         pytest.skip("shellcheck is not installed (Debian: apt-get install shellcheck)")
-    proc = subprocess.run(["shellcheck", str(SCRIPT)], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(["shellcheck", str(REPO / script)], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 

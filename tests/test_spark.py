@@ -66,6 +66,31 @@ BAD_RELATIONS = (
     "103\tinhibit\tChemical|MESH:D000082\tCellLine|CVCL_0062\n"  # 6
 )
 BAD_RELATION_LINES = [2, 3, 5]
+# Lines for the rules the Spark engine applies to bulk concept lines itself (kg.spark.concepts):
+# document-scoped variant ids (one per PMID, also named by a relation), composite ids with a
+# piece without id, ids of two namespaces (xrefs), a cell line given a taxon, mention lists
+# with spaces, empty and repeated forms, a PMID seen again later (a second document), values
+# that need CSV quoting (a PMID and an id with a comma), an empty mention list. (Not a `"`: kg's
+# KGX writer cannot write one.)
+RULES_CONCEPTS = (
+    "200\tVariant\tc|SUB|G||A\tc.G>A| c.G>A \tPubTator3\n"
+    "200\tVariant\ttmVar:c|SUB|C|1,2|T\tc.1,2C>T\tPubTator3\n"
+    "200\tDisease\tD002544|-1\tcerebral infarction|\tMeSH\n"
+    "200\tChemical\tHMDB:HMDB01397|CHEBI:17345\tfolate||folic acid\tMeSH\n"
+    "201\tVariant\tc|SUB|G||A\tG>A\tPubTator3\n"
+    "201\tCellLine\t9606\tHeLa\tCellosaurus\n"
+    "201\tGene\t673;5728\tBRAF|PTEN\tPubTator3\n"
+    "200\tGene\t673\tBRAF\tPubTator3\n"
+    "20,2\tGene\t673\tB-raf, human\tPubTator3\n"
+    "202\tSpecies\t9606\t\tTaxonomy\n"
+    "202\tGene\t-\tunknown\tPubTator3\n"
+)
+RULES_RELATIONS = (
+    "200\tassociate\tVariant|c|SUB|G||A\tDisease|MESH:D002544\n"
+    "201\tassociate\tVariant|c|SUB|G||A\tGene|673\n"
+    "201\tbind\tGene|673\tGene|673\n"
+    "202\tcause\tFoo|1\tGene|673\n"
+)
 
 
 def require_spark() -> None:
@@ -80,13 +105,15 @@ def require_spark() -> None:
 
 def write_bad_files(folder: Path) -> Path:
     """The bad concept and relation files, repeated with new PMIDs so that they make several
-    chunks, plus a gzip copy of each and a truncated gzip."""
+    chunks, plus a gzip copy of each, a truncated gzip and the rules files."""
     folder.mkdir(parents=True, exist_ok=True)
     for name, text in (("bioconcepts2pubtator3.bad", BAD_CONCEPTS), ("relation2pubtator3.bad", BAD_RELATIONS)):
         data = "".join("\n".join(_renumber(line, k) for line in text.split("\n")) for k in range(1, 9))
         raw = data.encode("latin-1")
         (folder / name).write_bytes(raw)
         (folder / (name + ".gz")).write_bytes(gzip.compress(raw, mtime=0))
+    (folder / "bioconcepts2pubtator3.rules").write_text(RULES_CONCEPTS, encoding="utf-8")
+    (folder / "relation2pubtator3.rules").write_text(RULES_RELATIONS, encoding="utf-8")
     packed = gzip.compress((BAD_CONCEPTS * 40).encode("latin-1"), mtime=0)
     (folder / "bioconcepts2pubtator3.truncated.gz").write_bytes(packed[: len(packed) * 2 // 3])
     return folder
@@ -188,6 +215,67 @@ def test_truncated_gzip_is_one_chunk(tmp_path):
     chunks = split_file(str(folder / "bioconcepts2pubtator3.truncated.gz"), "bulk-concepts", 0, 60, str(tmp_path))
     assert len(chunks) == 1 and chunks[0].whole
     assert not list(tmp_path.glob("f*-c*.txt"))  # the staging files were removed
+
+
+def test_facts_give_back_the_records(tmp_path):
+    """A partial graph as facts, merged as Spark merges them (sums of equal facts), gives
+    the records kg's own merge gives."""
+    from collections import defaultdict
+
+    from kg.builder import merge_edge_records, merge_node_records
+    from kg.spark.records import edge_facts, edge_record, node_facts, node_record
+
+    sample = DATA / "bulk" / "bioconcepts2pubtator3.sample"
+    builders = [read_chunk(c).builder for c in split_file(str(sample), "bulk-concepts", 0, 400, str(tmp_path))]
+    bad = write_bad_files(tmp_path / "bad")
+    for name, fmt in (("bioconcepts2pubtator3.rules", "bulk-concepts"), ("relation2pubtator3.rules", "bulk-relations")):
+        builders += [read_chunk(c).builder for c in split_file(str(bad / name), fmt, 1, 1 << 20, str(tmp_path))]
+    assert len(builders) > 3
+    nodes, edges = defaultdict(list), defaultdict(list)
+    for b in builders:
+        ns, es, _ = b.partial()
+        for r in ns:
+            nodes[r.id].append(r)
+        for r in es:
+            edges[(r.u, r.v, r.key)].append(r)
+    for node_id, recs in nodes.items():
+        sums = defaultdict(lambda: [0, 0])
+        for r in recs:
+            for fact, a, b, n, o in node_facts(r):
+                sums[(fact, a, b)][0] += n
+                sums[(fact, a, b)][1] += o
+        merged = recs[0]
+        for r in recs[1:]:
+            merged = merge_node_records(merged, r)
+        assert node_record(node_id, [(f, a, b, n, o) for (f, a, b), (n, o) in sums.items()]) == merged
+    assert any(r.xrefs for rs in nodes.values() for r in rs)
+    for (u, v, key), recs in edges.items():
+        sums = {}
+        for r in recs:
+            for fact, a, n, score in edge_facts(r):
+                old = sums.get((fact, a), (0, None))
+                sums[(fact, a)] = (old[0] + n, score if old[1] is None else max(old[1], score))
+        merged = recs[0]
+        for r in recs[1:]:
+            merged = merge_edge_records(merged, r)
+        assert edge_record(u, v, key, [(f, a, n, s) for (f, a), (n, s) in sums.items()]) == merged
+    assert edges
+
+
+def test_plain_csv_values_are_written_as_they_are():
+    """Values the Spark engine joins with commas itself (kg.spark.export._PLAIN) are written
+    unquoted by the csv module too; the others it leaves to kg's row functions."""
+    import io
+    import re
+
+    from kg.spark.export import _PLAIN
+
+    for value in ["", "123", "tmVar:c|SUB|G||A;PMID:200", "a b", "x\ty", "é", "20,2", '7"7', "a\nb", "a\rb", "'q'"]:
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\n").writerow(["1", value, "MENTIONS"])
+        as_is = buf.getvalue() == f"1,{value},MENTIONS\n"
+        assert as_is or re.search(_PLAIN, value) is None, repr(value)  # never a value that needs quoting
+        assert as_is or value in ("20,2", '7"7', "a\nb"), repr(value)
 
 
 # --- Spark ---------------------------------------------------------------------------------------

@@ -279,10 +279,13 @@ def _tx_relationship_batch(tx, rows: list[dict[str, Any]], dynamic: bool = False
     if dynamic:
         new = [row for row, rids in changes if not rids]
         stored = [dict(row, rid=rid) for row, rids in changes for rid in rids]
-        written, _, created = _write(tx, query_text("load_create_relationships", dynamic=True), new)
-        updated, _, _ = _write(tx, query_text("load_update_relationships"), stored)
-        if updated != len(stored):  # pragma: no cover - the rows are locked
-            raise _LostRace(f"{len(stored) - updated} relationships were deleted meanwhile")
+        written = created = 0
+        if new:  # (an empty batch is not sent: on a server just started every new text costs ~1 s)
+            written, _, created = _write(tx, query_text("load_create_relationships", dynamic=True), new)
+        if stored:
+            updated, _, _ = _write(tx, query_text("load_update_relationships"), stored)
+            if updated != len(stored):  # pragma: no cover - the rows are locked
+                raise _LostRace(f"{len(stored) - updated} relationships were deleted meanwhile")
         written += len(changes) - len(new)
     else:  # one MERGE per type
         by_type: dict[str, list[dict[str, Any]]] = {}

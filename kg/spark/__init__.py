@@ -1,9 +1,11 @@
 """The Spark engine: ``kg build --engine spark``, the same rules as the in-memory engine at any scale.
 
-kg's own readers, :class:`~kg.builder.GraphBuilder` and merge/finish functions run inside
-Spark tasks on chunks of the input (:mod:`kg.spark.chunks`); Spark only moves, groups
-and stores their records, so the output is the in-memory engine's row for row (the
-tests compare them). See :func:`build_spark` for the stages and outputs,
+kg's own readers judge every line inside Spark tasks on chunks of the input
+(:mod:`kg.spark.chunks`); bulk concept lines are aggregated by Spark itself with kg's
+rules applied to their distinct values (:mod:`kg.spark.concepts`), other inputs go
+through kg's :class:`~kg.builder.GraphBuilder`; Spark merges both as facts and kg's
+finish functions make every node, edge and article, so the output is the in-memory
+engine's row for row (the tests compare them). See :func:`build_spark` for the stages and outputs,
 :func:`read_tables` to load a filtered part into NetworkX. (The in-memory engine's
 memory warning, which suggests this engine, is :mod:`kg.memory`.)
 

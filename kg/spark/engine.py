@@ -1,24 +1,31 @@
-"""The Spark job: files → chunks → kg's readers and builder per chunk → merged records → tables and exports.
+"""The Spark job: files → chunks → kg's reader per chunk → facts merged by Spark → kg's finish → tables and exports.
 
 Stages (each a Spark job; nothing big is collected to the driver):
 
 1. **split** (one task per input file): cut files into chunks that kg's readers read
    exactly as the whole file (:mod:`kg.spark.chunks`); gzip is gunzipped here, streaming.
-2. **read** (one task per chunk, ``mapInArrow``): kg's reader and a
-   :class:`~kg.builder.GraphBuilder` over the chunk; its :meth:`~kg.builder.GraphBuilder.partial`
-   records and report are written to a staging Parquet table.
-3. **merge and finish**: group node records by id, edge records by ``(u, v, key)`` and
-   titles by PMID (a shuffle that spills to disk); merge each group with
-   :func:`~kg.builder.merge_node_records` / :func:`~kg.builder.merge_edge_records` and
-   finish it with :func:`~kg.builder.finish_node` / :func:`~kg.builder.finish_edge` /
-   :func:`~kg.normalize.choose_title` (``mapInArrow``): the rules run in kg's functions only.
+2. **read** (one task per chunk, ``mapInArrow``): kg's reader over the chunk. A bulk
+   concept chunk (most of PubTator3) gives its annotations as flat rows
+   (:func:`~kg.spark.read.read_concepts`); any other chunk goes through a
+   :class:`~kg.builder.GraphBuilder` whose partial graph is written as facts
+   (:mod:`kg.spark.records`). Both with the reader's report, to a staging Parquet table.
+3. **merge and finish**: the concept rows are aggregated by Spark, kg's rules applied to
+   distinct values only (:mod:`kg.spark.concepts`); their node facts and the builders'
+   are merged by Spark (equal facts summed: a shuffle that spills to disk), and each
+   node, edge and PMID is finished by kg's functions (:func:`~kg.builder.finish_node`,
+   :func:`~kg.builder.finish_edge`, :func:`~kg.normalize.choose_title`, ``mapInArrow``):
+   one merge and one finish for every input.
 4. **write**: Parquet tables ``entities``, ``relations``, ``articles``, ``mentions``; the
-   neo4j-admin CSV folder and KGX, their rows made by kg's writers (:mod:`kg.spark.export`),
-   concatenated under one header per file; ``report.json``.
+   neo4j-admin CSV folder and KGX, their rows made by kg's writers (:mod:`kg.spark.export`;
+   MENTIONS and Article rows that need no CSV quoting joined by Spark), concatenated
+   under one header per file; ``report.json``.
 
 The driver holds the chunk list, the per-chunk reports (merged into one
 :class:`~kg.builder.BuildReport`: what the in-memory engine reports) and the small
-tallies (nodes and edges by type, type conflicts).
+tallies (nodes and edges by type, type conflicts, annotation counts by type).
+Memory: a read task holds at most one batch of rows (bulk concepts) or one chunk's
+builder (chunks are at most 16 MB whatever the input); the merge holds one node's or
+edge's facts at a time.
 """
 
 from __future__ import annotations
@@ -142,7 +149,7 @@ def build_spark(
         rejected record in file and line order raises, as the in-memory engine would
         have, and nothing is written.
     chunk_bytes : int, optional
-        Target size of one read task (default: the input over 4 tasks per core, 1–64 MB).
+        Target size of one read task (default: the input over 4 tasks per core, 1–16 MB).
     spark : SparkSession, optional
         Use this session instead of making one from `master`.
     vocab, builtin_names
@@ -157,9 +164,10 @@ def build_spark(
 
     Notes
     -----
-    Memory: a read task holds one chunk's builder; the merge holds one group (a node's or
-    an edge's records) at a time and spills the shuffle to disk; the driver holds the
-    chunk list and the report (rejected lines included, as the in-memory report does).
+    Memory: a read task holds one batch of concept rows or one chunk's builder (chunks of
+    at most 16 MB); the merge holds one group (a node's or an edge's facts) at a time and
+    spills the shuffle to disk; the driver holds the chunk list and the report (rejected
+    lines included, as the in-memory report does).
     """
     t_start = time.perf_counter()
     if vocab is not None:

@@ -369,8 +369,9 @@ def load_graph(
         Called as ``progress(rows_done, rows_total, 0)`` after each batch.
     dynamic_labels : bool, optional
         Pass labels and relationship types as values (``SET n:$(row.label)``), so one
-        query text serves every label and a small load plans a dozen texts, not two or
-        three per label and type. ``None`` (default): when the server supports it
+        query text serves every label and type (a small load's time went to planning
+        one or two texts per label and type; docs/neo4j.md, "Query texts and plans").
+        ``None`` (default): when the server supports it
         (Neo4j 5.26 or later); ``False``: the per-label texts older servers get (the
         database written is the same); ``True`` on an older server is refused.
 
@@ -382,10 +383,10 @@ def load_graph(
     ------
     kg.errors.Neo4jLoadError
         One line naming `uri` and the cause: no server, wrong password, unknown
-        database, a server older than Neo4j 5.0 (or than 5.26 with ``dynamic_labels=True``),
-        a failed schema statement, the server
-        going away during the load (with how many rows were written), or anything else
-        the server refuses.
+        database, a server older than Neo4j 5.0 (or than 5.26 with
+        ``dynamic_labels=True``), a failed schema statement, the server going away
+        during the load (with how many rows were written), or anything else the
+        server refuses.
 
     Notes
     -----

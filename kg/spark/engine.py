@@ -48,9 +48,10 @@ from ..io import NEO4J_OPTIONAL_COLUMNS
 from .export import (OUTPUTS, TEXT_SCHEMA, article_lines, entity_rows, headers, mention_lines, optional_columns,
                      relation_rows)
 from .concepts import add_tallies, concept_node_facts, resolved_lines
-from .read import read_chunk, read_concepts
+from .read import read_chunk, read_concepts, read_relations
 from .records import (ARTICLE_SCHEMA, FINISHED_SCHEMA, PARTIAL_SCHEMA, RELATION_SCHEMA, concept_batch, finish_articles,
-                      finish_edges, finish_nodes, partial_batches, report_batch)
+                      finish_edges, finish_nodes, partial_batches, relation_batch, report_batch)
+from .relations import add_relation_tallies, relation_edge_facts, relation_node_facts, resolved_relations
 
 __all__ = ["build_spark", "SparkBuildResult", "spark_session", "TABLES"]
 
@@ -226,6 +227,13 @@ def build_spark(
                     yield report_batch({**info, "lines": part.lines.lines, "documents": part.documents,
                                         "report": part})
                     continue
+                if chunk.fmt == "bulk-relations":  # aggregated by Spark (kg.spark.relations)
+                    part = BuildReport()
+                    for cols in read_relations(chunk, part):
+                        yield relation_batch(cols, chunk.file_index)
+                    yield report_batch({**info, "lines": part.lines.lines, "documents": part.documents,
+                                        "report": part})
+                    continue
                 result = read_chunk(chunk, co_mentions=co_mentions, articles=articles)
                 yield from partial_batches(result, {**info, "lines": result.lines, "documents": result.documents,
                                                     "report": result.builder.report})
@@ -237,6 +245,18 @@ def build_spark(
 
     report = _merged_report(spark, partial_path, files)
     report.skipped_files = skipped
+    partials = spark.read.parquet(partial_path)
+    kind = F.col("kind")
+    t0 = time.perf_counter()
+    relations = partials.where(kind == "relation").select("pmid", "rel", "id1", "id2", "novel", "file", "line")
+    relation_path = str(staging / "relation_lines")
+    resolved_relations(relations).write.parquet(relation_path)
+    relation_lines = spark.read.parquet(relation_path)
+    add_relation_tallies(report, relation_lines, [p for p, _ in files])
+    order = {p: i for i, (p, _) in enumerate(files)}  # the in-memory engine's order: by file, then line
+    for entries in (report.unresolved_relations, report.self_relations):
+        entries.sort(key=lambda r: (order[r["path"]], r["line"]))
+    seconds["relations"] = time.perf_counter() - t0
     if strict:
         _raise_first(report, files)
     if report.documents == 0:
@@ -246,8 +266,6 @@ def build_spark(
     # 3. merge and finish: the builders' facts and the concept lines' facts, merged by Spark
     # (sums of equal facts), each node's and edge's finished by kg's functions
     t0 = time.perf_counter()
-    partials = spark.read.parquet(partial_path)
-    kind = F.col("kind")
     concepts = partials.where(kind == "concept").select("pmid", "ctype", "cid", "mentions")
     lines_path = str(staging / "concept_lines")
     resolved_lines(concepts).write.parquet(lines_path)
@@ -256,7 +274,7 @@ def build_spark(
     lines = spark.read.parquet(lines_path)
     add_tallies(report, lines)
     node_facts = partials.where(kind == "node").select("id", "fact", "a", "b", "n", "o") \
-        .unionByName(concept_node_facts(lines))
+        .unionByName(concept_node_facts(lines)).unionByName(relation_node_facts(relation_lines))
     is_pmid = F.col("fact") == "pmid"  # a node's PMIDs reach Python as one list (its largest fact)
     nodes = node_facts.groupBy("id", "fact", "a", "b").agg(F.sum("n").alias("n"), F.sum("o").alias("o")) \
         .groupBy("id").agg(F.collect_list(F.when(~is_pmid, F.struct("fact", "a", "b", "n", "o"))).alias("facts"),
@@ -269,7 +287,8 @@ def build_spark(
     report.names = _merged_names(r["names_report"] for r in finished_df.where(F.col("names_report").isNotNull())
                                  .select("names_report").collect())
     finished_df.drop("names_report").write.parquet(str(out / "entities"))
-    edges = partials.where(kind == "edge") \
+    edges = partials.where(kind == "edge").select("u", "v", "key", "fact", "a", "n", "score") \
+        .unionByName(relation_edge_facts(relation_lines)) \
         .groupBy("u", "v", "key", "fact", "a").agg(F.sum("n").alias("n"), F.max("score").alias("score")) \
         .groupBy("u", "v", "key").agg(F.collect_list(F.struct("fact", "a", "n", "score")).alias("facts"))
     lap("names")
@@ -277,7 +296,8 @@ def build_spark(
     lap("edges")
     titles = partials.where(kind == "article").select("id", "title")
     if articles:  # every concept document is an article without a title, as the builder keeps it
-        titles = titles.unionByName(concepts.select(F.col("pmid").alias("id"), F.lit("").alias("title")))
+        titles = titles.unionByName(concepts.select(F.col("pmid").alias("id"), F.lit("").alias("title"))) \
+            .unionByName(relations.select(F.col("pmid").alias("id"), F.lit("").alias("title")))
     titles = titles.groupBy("id").agg(F.collect_set("title").alias("titles"))
     one = F.size("titles") == 1  # choose_title(None, t) is t: only PMIDs with several titles need kg's choice
     titles.where(one).select(F.col("id").alias("pmid"), F.col("titles")[0].alias("title")) \

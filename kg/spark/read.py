@@ -17,10 +17,13 @@ from ..formats import READERS
 from ..pubtator import Document, LineCounts, Rejected
 from .chunks import Chunk, chunk_stream
 
-__all__ = ["ChunkResult", "read_chunk", "read_concepts", "CONCEPT_FIELDS"]
+__all__ = ["ChunkResult", "read_chunk", "read_concepts", "read_relations", "CONCEPT_FIELDS", "RELATION_FIELDS"]
 
 #: The columns of one concept line (:func:`read_concepts`): the annotation kg's reader made of it.
 CONCEPT_FIELDS = ("pmid", "ctype", "cid", "mentions")
+#: The columns of one relation line (:func:`read_relations`): the relation kg's reader made
+#: of it, and its line number in the file.
+RELATION_FIELDS = ("pmid", "rel", "id1", "id2", "novel", "line")
 
 
 class ChunkResult(NamedTuple):
@@ -98,6 +101,33 @@ def read_concepts(chunk: Chunk, report: BuildReport, batch: int = 1 << 16) -> It
             cols = {name: [] for name in CONCEPT_FIELDS}
             pmids, types, ids, texts = (cols[name] for name in CONCEPT_FIELDS)
     if pmids:
+        yield cols
+    report.documents = docs
+    report.lines.add(counts)
+
+
+def read_relations(chunk: Chunk, report: BuildReport, batch: int = 1 << 16) -> Iterator[dict[str, list]]:
+    """The relations of a bulk relation chunk as columns (:data:`RELATION_FIELDS`), at most
+    `batch` rows at a time; `report` as for :func:`read_concepts`.
+
+    A bulk relation file's documents hold relations only, so what the builder makes of a
+    line depends on its own values alone (its ids name their entities by themselves or
+    name nothing): the Spark engine aggregates them itself (:mod:`kg.spark.relations`).
+    """
+    counts = LineCounts()
+    shift = chunk.first_line - (2 if chunk.prefix else 1)
+    cols: dict[str, list] = {name: [] for name in RELATION_FIELDS}
+    docs = 0
+    for doc in _documents(chunk, report, counts):
+        docs += 1
+        pmid = doc.pmid
+        for rel in doc.relations:
+            for name, value in zip(RELATION_FIELDS, (pmid, rel.type, rel.id1, rel.id2, rel.novel, rel.lineno + shift)):
+                cols[name].append(value)
+        if len(cols["pmid"]) >= batch:
+            yield cols
+            cols = {name: [] for name in RELATION_FIELDS}
+    if cols["pmid"]:
         yield cols
     report.documents = docs
     report.lines.add(counts)

@@ -24,7 +24,8 @@ from ..normalize import choose_title
 
 __all__ = ["PARTIAL_SCHEMA", "ENTITY_SCHEMA", "RELATION_SCHEMA", "ARTICLE_SCHEMA", "partial_batches",
            "FINISHED_SCHEMA", "finish_nodes", "finish_edges", "finish_articles", "node_attrs", "edge_attrs",
-           "node_facts", "edge_facts", "node_record", "edge_record", "concept_batch", "report_batch"]
+           "node_facts", "edge_facts", "node_record", "edge_record", "concept_batch", "relation_batch",
+           "report_batch"]
 
 _strs = pa.list_(pa.string())
 _longs = pa.list_(pa.int64())
@@ -32,12 +33,16 @@ _longs = pa.list_(pa.int64())
 #: One Spark task's output, all kinds in one table (``kind``): ``node`` facts
 #: ``(id, fact, a, b, n, o)``, ``edge`` facts ``(u, v, key, fact, a, n, score)``,
 #: ``article`` ``(id, title)``, ``concept`` lines ``(pmid, ctype, cid, mentions)`` (bulk
-#: concept files, aggregated by :mod:`kg.spark.concepts`) and one ``report`` row (``blob``).
+#: concept files, aggregated by :mod:`kg.spark.concepts`), ``relation`` lines ``(pmid, rel,
+#: id1, id2, novel, file, line)`` (bulk relation files, :mod:`kg.spark.relations`) and one
+#: ``report`` row (``blob``).
 PARTIAL_SCHEMA = pa.schema([
     ("kind", pa.string()), ("id", pa.string()), ("u", pa.string()), ("v", pa.string()), ("key", pa.string()),
     ("fact", pa.string()), ("a", pa.string()), ("b", pa.string()), ("n", pa.int64()), ("o", pa.int64()),
     ("score", pa.float64()), ("title", pa.string()), ("blob", pa.binary()),
     ("pmid", pa.string()), ("ctype", pa.string()), ("cid", pa.string()), ("mentions", pa.string()),
+    ("rel", pa.string()), ("id1", pa.string()), ("id2", pa.string()), ("novel", pa.string()), ("file", pa.int32()),
+    ("line", pa.int64()),
 ])
 
 #: Finished entities: the node attributes of the in-memory graph, as columns (``extra``: JSON
@@ -182,6 +187,12 @@ def concept_batch(cols: dict[str, list[str]]) -> pa.RecordBatch:
     """``concept`` rows from :func:`kg.spark.read.read_concepts` columns."""
     n = len(cols["pmid"])
     return _table({"kind": ["concept"] * n, **cols}, n)
+
+
+def relation_batch(cols: dict[str, list], file: int) -> pa.RecordBatch:
+    """``relation`` rows of input file number `file` from :func:`kg.spark.read.read_relations` columns."""
+    n = len(cols["pmid"])
+    return _table({"kind": ["relation"] * n, "file": [file] * n, **cols}, n)
 
 
 def partial_batches(result, blob: dict[str, Any]):

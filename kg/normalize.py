@@ -42,7 +42,6 @@ __all__ = [
     "relation_ref_keys",
     "typed_ref",
     "relation_note",
-    "typed_ref",
 ]
 
 #: Type as written in a corpus → canonical type. Types not listed are kept as written.
@@ -695,18 +694,6 @@ def typed_ref(ref: str) -> tuple[str, str] | None:
 
     >>> typed_ref("Disease|MESH:D017566"), typed_ref("tmVar:c|SUB|A|1|G")
     (('Disease', 'MESH:D017566'), None)
-    """
-    etype, bar, ident = ref.partition("|")
-    return (etype, ident) if bar and etype in ENTITY_TYPES else None
-
-
-def typed_ref(ref: str) -> tuple[str, str] | None:
-    """The ``(type, id)`` a relation id names by itself, or None when it must be looked up
-    among its document's annotations: a typed id (``Disease|MESH:D017566``, as in
-    PubTator3's bulk relation file and BioC ``role`` infons) names its entity without one.
-
-    >>> typed_ref("Disease|MESH:D017566"), typed_ref("D017566"), typed_ref("Foo|1")
-    (('Disease', 'MESH:D017566'), None, None)
     """
     etype, bar, ident = ref.partition("|")
     return (etype, ident) if bar and etype in ENTITY_TYPES else None

@@ -204,7 +204,10 @@ def main(argv: list[str] | None = None) -> None:
         res = run_fraction(fraction, args.data, args.work, args.master, args.spark_home, steps,
                            int(args.memory_cap * 2**30) or None)
         res["machine"] = {"cores": os.cpu_count(), "load_before": os.getloadavg()[0]}
-        old[fraction] = res
+        for step in ("in_memory", "spark_local2", "spark_standalone2", "neo4j_import"):
+            if step in res:
+                res[step]["commit"] = os.environ.get("KG_BENCH_COMMIT", "")  # the code measured
+        old[fraction] = {**old.get(fraction, {}), **res}  # steps not run this time are kept
         RESULTS.write_text(json.dumps({"runs": [old[f] for f in sorted(old)]}, indent=1) + "\n")
         print(json.dumps(res), flush=True)
 

@@ -194,6 +194,10 @@ def build_spark(
     if partitions is None:
         partitions = max(3 * cores, total // MAX_CHUNK + 1)
     spark.conf.set("spark.sql.shuffle.partitions", str(partitions))
+    # no join is broadcast by size (the distinct ids and mention lists grow with the input:
+    # a broadcast of them is memory that grows); the tiny ones are hinted where they are made
+    for key in ("spark.sql.autoBroadcastJoinThreshold", "spark.sql.adaptive.autoBroadcastJoinThreshold"):
+        spark.conf.set(key, "-1")
     seconds: dict[str, float] = {}
 
     # 1. split

@@ -103,7 +103,7 @@ def resolved_relations(relations):
         return refs.select(F.col("ref").alias(f"id{n}"), F.col("etype").alias(f"etype{n}"),
                            F.col("ids").alias(f"ids{n}"), F.col("xrefs").alias(f"xrefs{n}"))
 
-    joined = relations.join(side(1), "id1").join(side(2), "id2").join(types, "rel")
+    joined = relations.join(side(1), "id1").join(side(2), "id2").join(F.broadcast(types), "rel")  # a few dozen types
     return joined.mapInArrow(line_rows, from_arrow_schema(LINE_SCHEMA))
 
 

@@ -24,6 +24,7 @@ from .normalize import (
     canonical_relation,
     choose_name,
     choose_title,
+    mention_forms,
     relation_directed,
     relation_note,
     relation_pairs,
@@ -156,23 +157,23 @@ def _relation_record(doc: Document, rel, reason: str) -> dict[str, Any]:
             "id1": rel.id1, "id2": rel.id2, "reason": reason}
 
 
-def _count_forms(node: _Node, forms: tuple[str, ...] | list[str], matches: bool, in_title: bool) -> None:
-    """Count a node's mentions; their forms become synonyms unless the mention is not the
-    document's text at its offsets (``matches`` false)."""
-    node.mentions += len(forms)
+def _count_forms(node: _Node, got: tuple[int, list[str]], matches: bool, in_title: bool) -> None:
+    """Count a node's mentions and forms (:func:`~kg.normalize.mention_forms`); the forms
+    become synonyms unless the mention is not the document's text at its offsets
+    (``matches`` false)."""
+    count, forms = got
+    node.mentions += count
     if not matches:
         return
     node_forms = node.forms
     for form in forms:
-        form = form.strip()
-        if form:
-            counts = node_forms.get(form)
-            if counts is None:
-                node_forms[form] = [1, 0 if in_title else 1]
-            else:
-                counts[0] += 1
-                if not in_title:
-                    counts[1] += 1
+        counts = node_forms.get(form)
+        if counts is None:
+            node_forms[form] = [1, 0 if in_title else 1]
+        else:
+            counts[0] += 1
+            if not in_title:
+                counts[1] += 1
 
 
 class _DocIndex:
@@ -337,14 +338,15 @@ class GraphBuilder:
             pieces = resolved.pieces
             # mention forms per node: the annotation's text (a document-level one lists
             # every form, `a|b`), or, for a composite id with BC5CDR sub-mentions, one each
-            forms = (mention,) if start >= 0 else mention.split("|")
+            forms = mention_forms(mention, listed=start < 0)
             pairs = None
             if pieces:
                 if None in pieces:
                     report.pieces_without_id[etype] += pieces.count(None)
                 subs = ann.parts.split("|") if ann.parts else ()
                 if len(subs) == len(pieces):
-                    pairs = [(node_id, (form,)) for node_id, form in zip(pieces, subs) if node_id is not None]
+                    pairs = [(node_id, mention_forms(form, listed=False)) for node_id, form in zip(pieces, subs)
+                             if node_id is not None]
             for node_id, refs in zip(ids, resolved.xrefs):
                 node = nodes.get(node_id)
                 if node is None:

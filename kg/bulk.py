@@ -36,7 +36,6 @@ __all__ = [
     "read_bulk_concepts",
     "read_bulk_relations",
     "concept_type_from_name",
-    "mention_forms",
 ]
 
 #: The entity type of a PubTator 1 per-concept file, from its name.
@@ -65,21 +64,6 @@ def concept_type_from_name(name: str) -> str | None:
     """
     m = _FILE_TYPE.search(os.path.basename(name))
     return _FILE_TYPES[m.group(1).lower()] if m else None
-
-
-def mention_forms(text: str) -> tuple[int, list[str]]:
-    """What a document-level mention list (a concept line's ``Mentions``, ``a|b``) gives
-    its entity: the number of mentions (each ``|``-separated form, empty ones included)
-    and the forms that become synonyms (stripped, empty ones dropped, repeats kept).
-
-    The rule of :class:`~kg.builder.GraphBuilder` for an annotation without offsets; the
-    Spark engine applies it to each distinct mention list.
-
-    >>> mention_forms("BRAF| B-raf |BRAF"), mention_forms(""), mention_forms("a||")
-    ((3, ['BRAF', 'B-raf', 'BRAF']), (1, []), (3, ['a']))
-    """
-    forms = text.split("|")
-    return len(forms), [f for f in (form.strip() for form in forms) if f]
 
 
 def _tsv(lines: Iterable[str | bytes], path: str, reject: OnReject, c: LineCounts,

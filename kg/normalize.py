@@ -41,6 +41,7 @@ __all__ = [
     "relation_pairs",
     "relation_ref_keys",
     "typed_ref",
+    "mention_forms",
     "relation_note",
 ]
 
@@ -609,6 +610,24 @@ def abbreviation_pair(text: str, prev_end: int, prev_form: str, start: int, end:
         if is_abbreviation(short) and not is_abbreviation(long) and is_expansion(short, long):
             return short, long
     return None
+
+
+def mention_forms(text: str, listed: bool = True) -> tuple[int, list[str]]:
+    """What a mention gives its entity: the number of mentions, and the forms that become
+    synonyms (stripped, empty ones dropped, repeats kept).
+
+    A document-level annotation (no offsets; a bulk concept line's ``Mentions``) lists
+    its forms, ``a|b``: each ``|``-separated form is one mention, empty ones included.
+    With ``listed=False`` the text is one mention as written in the document. The rule of
+    :class:`~kg.builder.GraphBuilder`; the Spark engine applies it to each distinct list.
+
+    >>> mention_forms("BRAF| B-raf |BRAF"), mention_forms(""), mention_forms("a||")
+    ((3, ['BRAF', 'B-raf', 'BRAF']), (1, []), (3, ['a']))
+    >>> mention_forms("A|B ", listed=False)
+    (1, ['A|B'])
+    """
+    forms = text.split("|") if listed else (text,)
+    return len(forms), [f for f in (form.strip() for form in forms) if f]
 
 
 def choose_name(forms: dict[str, list[int]], pairs: Iterable[tuple[str, str]] = ()) -> str | None:

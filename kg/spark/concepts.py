@@ -10,7 +10,7 @@ its four values alone, so Spark does that work itself, in the JVM:
    with the line's PMID by :func:`kg.normalize.scoped_id`;
 2. each line gives, for each of its node ids, the node facts of
    :mod:`kg.spark.records` (its type, PMID, xrefs); the distinct mention lists go
-   through :func:`kg.bulk.mention_forms` and, counted per node and list, give the node's
+   through :func:`kg.normalize.mention_forms` and, counted per node and list, give the node's
    mentions and synonym forms;
 3. the report's counts (annotations in the graph, mentions without id, ids not of their
    type, composite pieces without id) are sums by type.
@@ -26,8 +26,7 @@ from collections import Counter
 import pyarrow as pa
 
 from ..builder import BuildReport
-from ..bulk import mention_forms
-from ..normalize import resolve_annotation, scoped_id
+from ..normalize import mention_forms, resolve_annotation, scoped_id
 
 __all__ = ["RESOLVED_SCHEMA", "FORMS_SCHEMA", "resolve_rows", "scope_rows", "form_rows", "resolved_lines",
            "concept_node_facts", "add_tallies"]
@@ -38,7 +37,7 @@ RESOLVED_SCHEMA = pa.schema([
     ("ctype", pa.string()), ("cid", pa.string()), ("rtype", pa.string()), ("ids", _strs),
     ("xrefs", pa.list_(_strs)), ("scoped", pa.bool_()), ("unusable", pa.bool_()), ("pieces_none", pa.int64()),
 ])
-#: :func:`~kg.bulk.mention_forms` of one distinct mention list.
+#: :func:`~kg.normalize.mention_forms` of one distinct mention list.
 FORMS_SCHEMA = pa.schema([("mentions", pa.string()), ("k", pa.int64()), ("forms", _strs)])
 
 
@@ -69,7 +68,7 @@ def scope_rows(batches):
 
 
 def form_rows(batches):
-    """``mapInArrow``: distinct mention lists → ``(mentions, k, forms)`` by :func:`~kg.bulk.mention_forms`."""
+    """``mapInArrow``: distinct mention lists → ``(mentions, k, forms)`` by :func:`~kg.normalize.mention_forms`."""
     for batch in batches:
         texts = batch.column("mentions").to_pylist()
         got = [mention_forms(t) for t in texts]

@@ -344,9 +344,17 @@ def kgx_edge_row(u: str, v: str, key: str, attrs: dict) -> list[str]:
     ]
 
 
+#: How KGX TSV is written: tab-separated, no quoting (KGX reads with ``quoting=3``, so a
+#: ``"`` in a name is kept as it is); the cells hold no tab or line end (:func:`_clean`).
+KGX_TSV = {"delimiter": "\t", "lineterminator": "\n", "quoting": csv.QUOTE_NONE, "quotechar": None,
+           "escapechar": None}
+#: How the neo4j-admin CSV files are written: the csv module's default (minimal quoting).
+NEO4J_CSV = {"lineterminator": "\n"}
+
+
 def _write_tsv(path: Path, header, rows) -> None:
     with atomic_write(path) as fh:
-        w = csv.writer(fh, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_NONE, escapechar=None)
+        w = csv.writer(fh, **KGX_TSV)
         w.writerow(header)
         w.writerows(rows)
 
@@ -421,7 +429,7 @@ def neo4j_mention_rows(node: str, attrs: dict, articles) -> list[list]:
 
 def _write_csv(path: Path, header, rows) -> None:
     with atomic_write(path) as fh:
-        w = csv.writer(fh, lineterminator="\n")
+        w = csv.writer(fh, **NEO4J_CSV)
         w.writerow(header)
         w.writerows(rows)
 

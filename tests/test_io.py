@@ -304,3 +304,24 @@ def test_json_in_pieces_is_json_dumps(monkeypatch, value):
     out = _io.StringIO()
     kg_io._dump_json(value, out.write)
     assert out.getvalue() == json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def test_quotes_in_names_reach_every_export(tmp_path):
+    """A `"` in a name or synonym (chemical names have them: 2'-O-"methyl"…) is written as it
+    is to KGX (which reads with quoting off) and quoted as CSV wants for neo4j-admin; no
+    writer refuses it."""
+    import pandas as pd
+
+    name = 'N-"methyl" aspirin'
+    G = nx.MultiDiGraph()
+    G.add_node("MESH:C1", type="Chemical", name=name, synonyms={name: 2, '"quoted"': 1}, mentions=3, pmids=["1"])
+    G.add_node("NCBIGene:1", type="Gene", name="A1BG", synonyms={"A1BG": 1}, mentions=1, pmids=["1"])
+    G.add_edge("MESH:C1", "NCBIGene:1", key="Association", pmids=["1"], count=1)
+    write_kgx(G, tmp_path / "kgx")
+    nodes = pd.read_csv(tmp_path / "kgx" / "nodes.tsv", sep="\t", quoting=3, dtype=str)  # as KGX reads it
+    row = nodes.set_index("id").loc["MESH:C1"]
+    assert row["name"] == name and row["synonym"].split("|") == [name, '"quoted"']
+    write_neo4j_csv(G, tmp_path / "csv")
+    with open(tmp_path / "csv" / "nodes_entities.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    assert name in next(r for r in rows if r[0] == "MESH:C1")

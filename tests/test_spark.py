@@ -84,6 +84,7 @@ RULES_CONCEPTS = (
     "20,2\tGene\t673\tB-raf, human\tPubTator3\n"
     "202\tSpecies\t9606\t\tTaxonomy\n"
     "202\tGene\t-\tunknown\tPubTator3\n"
+    "202\tChemical\tMESH:C000083\tN-\"methyl\" aspirin|\"quoted\"\tMeSH\n"  # quotes: CSV-quoted, KGX as they are
 )
 RULES_RELATIONS = (
     "200\tassociate\tVariant|c|SUB|G||A\tDisease|MESH:D002544\n"

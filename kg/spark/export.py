@@ -37,14 +37,14 @@ TEXT_SCHEMA = pa.schema([("file", pa.string()), ("text", pa.string())])
 
 def _csv(rows) -> str:
     buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerows(rows)  # as kg.io.write_neo4j_csv
+    csv.writer(buf, **kgio.NEO4J_CSV).writerows(rows)
     return buf.getvalue()
 
 
 def _tsv(rows) -> str:
     buf = io.StringIO()
-    csv.writer(buf, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_NONE, escapechar=None).writerows(rows)
-    return buf.getvalue()  # as kg.io.write_kgx
+    csv.writer(buf, **kgio.KGX_TSV).writerows(rows)
+    return buf.getvalue()
 
 
 def _emit(parts: dict[str, str]) -> pa.RecordBatch:

@@ -29,7 +29,7 @@ from ..builder import BuildReport
 from ..normalize import mention_forms, resolve_annotation, scoped_id
 
 __all__ = ["RESOLVED_SCHEMA", "FORMS_SCHEMA", "resolve_rows", "scope_rows", "form_rows", "resolved_lines",
-           "concept_node_facts", "add_tallies"]
+           "exploded_entities", "entity_facts", "concept_node_facts", "add_tallies"]
 
 _strs = pa.list_(pa.string())
 #: :func:`~kg.normalize.resolve_annotation` of one distinct ``(ctype, cid)``, as columns.
@@ -90,29 +90,48 @@ def resolved_lines(concepts):
     return lines.where(~F.col("scoped")).unionByName(scoped).drop("scoped")
 
 
+def exploded_entities(lines, etype: str, ids: str, xrefs: str, *keep: str):
+    """One row per entity a line names, ``(id, pmid, etype, refs, *keep)``: the columns
+    `ids` and `xrefs` (lists, one xref list per id) exploded together."""
+    from pyspark.sql import functions as F
+
+    return lines.select("pmid", F.col(etype).alias("etype"), F.col(xrefs).alias("xrefs"), *keep,
+                        F.posexplode(ids).alias("pos", "id")) \
+        .select("id", "pmid", "etype", F.col("xrefs")[F.col("pos")].alias("refs"), *keep)
+
+
+def entity_facts(nodes):
+    """The node facts ``(id, fact, a, b, n, o)`` every entity row of :func:`exploded_entities`
+    gives, as the builder counts them: its type (one), its PMID, its xrefs."""
+    from pyspark.sql import functions as F
+
+    null = F.lit(None).cast("string")
+    zero, one = F.lit(0).cast("long"), F.lit(1).cast("long")
+    types = nodes.select("id", F.lit("type").alias("fact"), F.col("etype").alias("a"), null.alias("b"),
+                         one.alias("n"), zero.alias("o"))
+    pmids = nodes.select("id", F.lit("pmid").alias("fact"), F.col("pmid").alias("a"), null.alias("b"),
+                         zero.alias("n"), zero.alias("o"))
+    xrefs = nodes.where(F.size("refs") > 0).select("id", F.lit("xref").alias("fact"), F.explode("refs").alias("a"),
+                                                   null.alias("b"), zero.alias("n"), zero.alias("o"))
+    return types.unionByName(pmids).unionByName(xrefs)
+
+
 def concept_node_facts(lines):
     """Node facts ``(id, fact, a, b, n, o)`` of resolved concept lines (see the module docstring)."""
     from pyspark.sql import functions as F
     from pyspark.sql.pandas.types import from_arrow_schema
 
     null = F.lit(None).cast("string")
-    zero, one = F.lit(0).cast("long"), F.lit(1).cast("long")
+    zero = F.lit(0).cast("long")
     mapped = lines.where(F.size("ids") > 0)
-    nodes = mapped.select("pmid", "rtype", "mentions", "xrefs", F.posexplode("ids").alias("pos", "id")) \
-        .select("id", "pmid", "rtype", "mentions", F.col("xrefs")[F.col("pos")].alias("refs"))
-    types = nodes.select("id", F.lit("type").alias("fact"), F.col("rtype").alias("a"), null.alias("b"),
-                         one.alias("n"), zero.alias("o"))
-    pmids = nodes.select("id", F.lit("pmid").alias("fact"), F.col("pmid").alias("a"), null.alias("b"),
-                         zero.alias("n"), zero.alias("o"))
-    xrefs = nodes.where(F.size("refs") > 0).select("id", F.lit("xref").alias("fact"), F.explode("refs").alias("a"),
-                                                   null.alias("b"), zero.alias("n"), zero.alias("o"))
+    nodes = exploded_entities(mapped, "rtype", "ids", "xrefs", "mentions")
     forms = mapped.select("mentions").distinct().mapInArrow(form_rows, from_arrow_schema(FORMS_SCHEMA))
     texts = nodes.groupBy("id", "mentions").agg(F.count(F.lit(1)).alias("c")).join(forms, "mentions")
     counts = texts.select("id", F.lit("mentions").alias("fact"), null.alias("a"), null.alias("b"),
                           (F.col("c") * F.col("k")).alias("n"), zero.alias("o"))
     synonyms = texts.select("id", F.explode("forms").alias("a"), "c") \
         .select("id", F.lit("form").alias("fact"), "a", null.alias("b"), F.col("c").alias("n"), F.col("c").alias("o"))
-    return types.unionByName(pmids).unionByName(xrefs).unionByName(counts).unionByName(synonyms)
+    return entity_facts(nodes).unionByName(counts).unionByName(synonyms)
 
 
 def add_tallies(report: BuildReport, lines) -> None:

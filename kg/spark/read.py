@@ -35,10 +35,16 @@ class ChunkResult(NamedTuple):
     documents: int
 
 
+def _line_shift(chunk: Chunk) -> int:
+    """What turns the reader's line number in `chunk` into the file's (a prefix line, the
+    file's header, is read first)."""
+    return chunk.first_line - (2 if chunk.prefix else 1)
+
+
 def _documents(chunk: Chunk, report: BuildReport, counts: LineCounts) -> Iterator[Document]:
     """kg's reader over `chunk`: its documents; rejected lines go to `report` in the file's
     line numbers, and `counts` ends as the counts of the chunk's own lines."""
-    shift = chunk.first_line - (2 if chunk.prefix else 1)  # reader's line number -> the file's
+    shift = _line_shift(chunk)
     rejected = report.rejected
 
     def on_reject(r: Rejected) -> None:
@@ -67,7 +73,7 @@ def read_chunk(chunk: Chunk, *, co_mentions: bool = False, articles: bool = True
     for doc in _documents(chunk, report, counts):
         builder.add(doc)
         docs += 1
-    shift = chunk.first_line - (2 if chunk.prefix else 1)
+    shift = _line_shift(chunk)
     if shift:
         for entry in (*report.unresolved_relations, *report.self_relations):
             entry["line"] += shift
@@ -115,7 +121,7 @@ def read_relations(chunk: Chunk, report: BuildReport, batch: int = 1 << 16) -> I
     name nothing): the Spark engine aggregates them itself (:mod:`kg.spark.relations`).
     """
     counts = LineCounts()
-    shift = chunk.first_line - (2 if chunk.prefix else 1)
+    shift = _line_shift(chunk)
     cols: dict[str, list] = {name: [] for name in RELATION_FIELDS}
     docs = 0
     for doc in _documents(chunk, report, counts):

@@ -25,6 +25,7 @@ from ..builder import BuildReport, GraphBuilder
 from ..normalize import (canonical_relation, relation_directed, relation_note, relation_pairs, resolve_annotation,
                          scoped_id, typed_ref)
 from ..pubtator import Document, Relation
+from .concepts import entity_facts, exploded_entities
 
 __all__ = ["REF_SCHEMA", "TYPE_SCHEMA", "LINE_SCHEMA", "ref_rows", "type_rows", "line_rows", "resolved_relations",
            "relation_node_facts", "relation_edge_facts", "add_relation_tallies"]
@@ -109,24 +110,8 @@ def resolved_relations(relations):
 
 def relation_node_facts(lines):
     """Node facts ``(id, fact, a, b, n, o)`` of the entities the lines name (both sides)."""
-    from pyspark.sql import functions as F
-
-    null = F.lit(None).cast("string")
-    zero, one = F.lit(0).cast("long"), F.lit(1).cast("long")
-    out = None
-    for n in (1, 2):
-        nodes = lines.select("pmid", F.col(f"etype{n}").alias("etype"), F.col(f"xrefs{n}").alias("xrefs"),
-                             F.posexplode(f"ids{n}").alias("pos", "id")) \
-            .select("id", "pmid", "etype", F.col("xrefs")[F.col("pos")].alias("refs"))
-        facts = nodes.select("id", F.lit("type").alias("fact"), F.col("etype").alias("a"), null.alias("b"),
-                             one.alias("n"), zero.alias("o")) \
-            .unionByName(nodes.select("id", F.lit("pmid").alias("fact"), F.col("pmid").alias("a"), null.alias("b"),
-                                      zero.alias("n"), zero.alias("o"))) \
-            .unionByName(nodes.where(F.size("refs") > 0).select("id", F.lit("xref").alias("fact"),
-                                                                F.explode("refs").alias("a"), null.alias("b"),
-                                                                zero.alias("n"), zero.alias("o")))
-        out = facts if out is None else out.unionByName(facts)
-    return out
+    left, right = (entity_facts(exploded_entities(lines, f"etype{n}", f"ids{n}", f"xrefs{n}")) for n in (1, 2))
+    return left.unionByName(right)
 
 
 def relation_edge_facts(lines):

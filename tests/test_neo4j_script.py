@@ -191,3 +191,33 @@ def test_import_jvm_gets_the_conf_flags_and_the_jit_choice(tmp_path):
         assert ("-XX:TieredStopAtLevel=1" in args) is flag
         assert "-Xmx256m" in args and "org.neo4j.cli.AdminTool" in args
         assert re.search(r"Imported:\s+3 nodes\s+2 relationships", proc.stderr), proc.stderr[-2000:]
+
+
+@pytest.mark.slow  # two offline imports and a start
+def test_import_sizes_its_read_buffer_to_the_longest_line(tmp_path):
+    """A hub entity's ``pmids`` array makes a CSV line longer than neo4j-admin's default
+    4 MiB read buffer (from ~2% of PubTator3 on). Without --read-buffer-size the script
+    sizes it to the longest line and the array arrives whole; with one too small the
+    import fails with neo4j-admin's own cause in the error, not a bare "Critical error"."""
+    server = Neo4jInstance(home_with_jars(tmp_path / "home"), BOLT, HTTP, mark=False)
+    csv = tmp_path / "csv"
+    csv.mkdir()
+    hub = "hub,Entity," + "\x1f".join(str(10_000_000 + i) for i in range(600_000))  # 5.4 MB
+    (csv / "nodes.csv").write_text(f"id:ID,:LABEL,pmids:string[]\n{hub}\nleaf,Entity,1\n")
+    (csv / "rels.csv").write_text(":START_ID,:END_ID,:TYPE\nhub,leaf,R\n")
+    if shutil.which("mvn") is None and not (server.home / "lib").exists():
+        require_server("no installed Neo4j jars and no mvn to assemble them")
+    small = script(server.home, "import", str(csv), "--read-buffer-size=1m", KG_NEO4J_IMPORT_NO_START="1",
+                   KG_NEO4J_IMPORT_HEAP="512m")
+    assert small.returncode != 0
+    error = small.stderr.strip().splitlines()[-1]
+    assert "no newline character in the whole buffer 1048576" in error and "--read-buffer-size" in error, error
+    assert "\tat org.neo4j" not in small.stderr  # stack frames go to the log only
+    with server:
+        proc = server.run("import", str(csv), timeout=600)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        assert f"--read-buffer-size={2 * len(hub) // 2**20 + 1}m" in proc.stderr  # twice the line, in MiB
+        with server.driver() as driver:
+            records = driver.execute_query("MATCH (n:Entity) RETURN n.id AS id, n.pmids AS pmids ORDER BY id").records
+        assert [(r["id"], len(r["pmids"])) for r in records] == [("hub", 600_000), ("leaf", 1)]
+        assert records[0]["pmids"][-1] == str(10_000_000 + 599_999)

@@ -1,10 +1,11 @@
 """How much memory the in-memory engine will need, so that it can warn before it runs out.
 
-Measured peaks (``bench/scale``, ``bench/RESULTS.md``) per byte of uncompressed input:
-PubTator3-shaped bulk files ≈ 4.2 bytes per byte (1% of PubTator3: 241 MB of concept lines
-→ 1.0 GB), PubTator text ≈ 0.5 (Python reader; the native reader needs less), BioC ≈ 1.
-A gzip file is counted at 4.5 times its size (bulk and PubTator text compress about that
-much). Estimates, rounded up: for a warning, not a limit.
+Measured peaks (``bench/scale``, ``bench/SCALE.md``) per byte of uncompressed input:
+PubTator3-shaped bulk files ≈ 6.5 bytes per byte beyond ≈ 1.5 GB (1% of PubTator3, 217 MB
+→ 2.9 GB; 5%, 1,085 MB → 8.5 GB; 2026-11-29), counted here as 8 per byte, which is close at
+5–10% and errs high beyond; PubTator text ≈ 0.5 (Python reader; the native reader needs
+less), BioC ≈ 1. A gzip file is counted at 4.5 times its size (bulk and PubTator text
+compress about that much). Estimates: for a warning, not a limit.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import os
 __all__ = ["BYTES_PER_INPUT_BYTE", "estimate_memory", "available_memory", "too_big_for_memory"]
 
 #: Peak bytes of the in-memory build per byte of (uncompressed) input, by format.
-BYTES_PER_INPUT_BYTE = {"bulk-concepts": 4.2, "bulk-relations": 4.2, "pubtator": 0.5, "bioc-xml": 1.0,
+BYTES_PER_INPUT_BYTE = {"bulk-concepts": 8.0, "bulk-relations": 8.0, "pubtator": 0.5, "bioc-xml": 1.0,
                         "bioc-json": 1.0}
 GZIP_RATIO = 4.5
 
@@ -47,14 +48,16 @@ def available_memory() -> int | None:
     return None
 
 
-def too_big_for_memory(files: list[tuple[str, str]], fraction: float = 0.8) -> str | None:
+def too_big_for_memory(files: list[tuple[str, str]], fraction: float = 0.8,
+                       available: int | None = None) -> str | None:
     """A warning to show before an in-memory build that would need more than `fraction`
-    of the available memory, suggesting ``--engine spark``; None when it fits.
+    of the `available` memory (default: what Linux says is available now), suggesting
+    ``--engine spark``; None when it fits.
 
     >>> too_big_for_memory([]) is None
     True
     """
-    need, free = estimate_memory(files), available_memory()
+    need, free = estimate_memory(files), available if available is not None else available_memory()
     if free is None or need <= fraction * free:
         return None
     return (f"this input needs about {need / 2**30:.1f} GB in memory and {free / 2**30:.1f} GB is available: "

@@ -5,24 +5,26 @@ Stages (each a Spark job; nothing big is collected to the driver):
 1. **split** (one task per input file): cut files into chunks that kg's readers read
    exactly as the whole file (:mod:`kg.spark.chunks`); gzip is gunzipped here, streaming.
 2. **read** (one task per chunk, ``mapInArrow``): kg's reader over the chunk. A bulk
-   concept chunk (most of PubTator3) gives its annotations as flat rows
-   (:func:`~kg.spark.read.read_concepts`); any other chunk goes through a
-   :class:`~kg.builder.GraphBuilder` whose partial graph is written as facts
-   (:mod:`kg.spark.records`). Both with the reader's report, to a staging Parquet table.
-3. **merge and finish**: the concept rows are aggregated by Spark, kg's rules applied to
-   distinct values only (:mod:`kg.spark.concepts`); their node facts and the builders'
-   are merged by Spark (equal facts summed: a shuffle that spills to disk), and each
-   node, edge and PMID is finished by kg's functions (:func:`~kg.builder.finish_node`,
+   concept or relation chunk (most of PubTator3) gives flat rows with kg's rules already
+   applied to each line by kg's functions, their answers cached per distinct value
+   (:mod:`kg.spark.concepts`, :mod:`kg.spark.relations`), and its documents as articles;
+   any other chunk goes through a :class:`~kg.builder.GraphBuilder` whose partial graph
+   is written as facts (:mod:`kg.spark.records`). All with the reader's report, to one
+   staging Parquet table.
+3. **merge and finish**: the node and edge facts of all inputs are merged by Spark (equal
+   facts summed: a shuffle that spills to disk), and each node, edge and PMID is
+   finished by kg's functions (:func:`~kg.builder.finish_node`,
    :func:`~kg.builder.finish_edge`, :func:`~kg.normalize.choose_title`, ``mapInArrow``):
-   one merge and one finish for every input.
+   one merge and one finish for every input. The same Python pass makes each node's and
+   edge's export lines (kg's row functions, :func:`kg.spark.export.node_lines`).
 4. **write**: Parquet tables ``entities``, ``relations``, ``articles``, ``mentions``; the
-   neo4j-admin CSV folder and KGX, their rows made by kg's writers (:mod:`kg.spark.export`;
-   MENTIONS and Article rows that need no CSV quoting joined by Spark), concatenated
+   neo4j-admin CSV folder and KGX (the lines of the finish; MENTIONS and Article rows that
+   need no CSV quoting joined by Spark, the others by kg's row functions), concatenated
    under one header per file; ``report.json``.
 
 The driver holds the chunk list, the per-chunk reports (merged into one
 :class:`~kg.builder.BuildReport`: what the in-memory engine reports) and the small
-tallies (nodes and edges by type, type conflicts, annotation counts by type).
+tallies (nodes and edges by type, type conflicts).
 Memory: a read task holds at most one batch of rows (bulk concepts) or one chunk's
 builder (chunks are at most 16 MB whatever the input); the merge holds one node's or
 edge's facts at a time.
@@ -45,13 +47,15 @@ from ..builder import BuildReport
 from ..errors import InputError, ParseError
 from .chunks import Chunk, split_file
 from ..io import NEO4J_OPTIONAL_COLUMNS
-from .export import (OUTPUTS, TEXT_SCHEMA, article_lines, entity_rows, headers, mention_lines, optional_columns,
-                     relation_rows)
-from .concepts import add_tallies, concept_node_facts, resolved_lines
+from .export import (NODE_LINE_COLUMNS, OUTPUTS, TEXT_SCHEMA, article_lines, entity_rows, headers, mention_lines,
+                     optional_columns)
+from .concepts import concept_node_facts
 from .read import read_chunk, read_concepts, read_relations
-from .records import (ARTICLE_SCHEMA, FINISHED_SCHEMA, PARTIAL_SCHEMA, RELATION_SCHEMA, concept_batch, finish_articles,
-                      finish_edges, finish_nodes, partial_batches, relation_batch, report_batch)
-from .relations import add_relation_tallies, relation_edge_facts, relation_node_facts, resolved_relations
+from .records import (ARTICLE_SCHEMA, FINISHED_EDGE_SCHEMA, FINISHED_SCHEMA, PARTIAL_SCHEMA, article_batch,
+                      concept_batch, finish_articles, finish_edges, finish_nodes, partial_batches, relation_batch,
+                      report_batch)
+from .relations import (LINE_SCHEMA, add_relation_tallies, relation_edge_facts, relation_node_facts,
+                        resolve_relations)
 
 __all__ = ["build_spark", "SparkBuildResult", "spark_session", "TABLES"]
 
@@ -194,6 +198,9 @@ def build_spark(
     if partitions is None:
         partitions = max(3 * cores, total // MAX_CHUNK + 1)
     spark.conf.set("spark.sql.shuffle.partitions", str(partitions))
+    # a task writes its rows of each kind to a file of its own as they come (no sort of
+    # the whole task's rows by kind before the partitioned write)
+    spark.conf.set("spark.sql.maxConcurrentOutputFileWriters", "16")
     # no join is broadcast by size (the distinct ids and mention lists grow with the input:
     # a broadcast of them is memory that grows); the tiny ones are hinted where they are made
     for key in ("spark.sql.autoBroadcastJoinThreshold", "spark.sql.adaptive.autoBroadcastJoinThreshold"):
@@ -227,14 +234,20 @@ def build_spark(
                 info = {"file": chunk.file_index, "chunk": chunk.index}
                 if chunk.fmt == "bulk-concepts" and not co_mentions:  # aggregated by Spark (kg.spark.concepts)
                     part = BuildReport()
-                    yield from map(concept_batch, read_concepts(chunk, part))
+                    for cols, pmids in read_concepts(chunk, part):
+                        if cols["pmid"]:
+                            yield concept_batch(cols)
+                        if articles and pmids:  # every document is an article without a title
+                            yield article_batch(pmids)
                     yield report_batch({**info, "lines": part.lines.lines, "documents": part.documents,
                                         "report": part})
                     continue
                 if chunk.fmt == "bulk-relations":  # aggregated by Spark (kg.spark.relations)
                     part = BuildReport()
                     for cols in read_relations(chunk, part):
-                        yield relation_batch(cols, chunk.file_index)
+                        yield relation_batch(resolve_relations(cols, chunk.file_index))
+                        if articles:
+                            yield article_batch(list(dict.fromkeys(cols["pmid"])))
                     yield report_batch({**info, "lines": part.lines.lines, "documents": part.documents,
                                         "report": part})
                     continue
@@ -252,10 +265,7 @@ def build_spark(
     partials = spark.read.parquet(partial_path)
     kind = F.col("kind")
     t0 = time.perf_counter()
-    relations = partials.where(kind == "relation").select("pmid", "rel", "id1", "id2", "novel", "file", "line")
-    relation_path = str(staging / "relation_lines")
-    resolved_relations(relations).write.parquet(relation_path)
-    relation_lines = spark.read.parquet(relation_path)
+    relation_lines = partials.where(kind == "relation").select(*LINE_SCHEMA.names)
     add_relation_tallies(report, relation_lines, [p for p, _ in files])
     order = {p: i for i, (p, _) in enumerate(files)}  # the in-memory engine's order: by file, then line
     for entries in (report.unresolved_relations, report.self_relations):
@@ -270,15 +280,10 @@ def build_spark(
     # 3. merge and finish: the builders' facts and the concept lines' facts, merged by Spark
     # (sums of equal facts), each node's and edge's finished by kg's functions
     t0 = time.perf_counter()
-    concepts = partials.where(kind == "concept").select("pmid", "ctype", "cid", "mentions")
-    lines_path = str(staging / "concept_lines")
-    resolved_lines(concepts).write.parquet(lines_path)
     lap = _laps(seconds, "merge")
-    lap("concept lines")
-    lines = spark.read.parquet(lines_path)
-    add_tallies(report, lines)
+    concepts = partials.where(kind == "concept").select("pmid", "id", "etype", "refs", "n", "forms")
     node_facts = partials.where(kind == "node").select("id", "fact", "a", "b", "n", "o") \
-        .unionByName(concept_node_facts(lines)).unionByName(relation_node_facts(relation_lines))
+        .unionByName(concept_node_facts(concepts)).unionByName(relation_node_facts(relation_lines))
     is_pmid = F.col("fact") == "pmid"  # a node's PMIDs reach Python as one list (its largest fact)
     nodes = node_facts.groupBy("id", "fact", "a", "b").agg(F.sum("n").alias("n"), F.sum("o").alias("o")) \
         .groupBy("id").agg(F.collect_list(F.when(~is_pmid, F.struct("fact", "a", "b", "n", "o"))).alias("facts"),
@@ -290,19 +295,19 @@ def build_spark(
     finished_df = spark.read.parquet(finished)
     report.names = _merged_names(r["names_report"] for r in finished_df.where(F.col("names_report").isNotNull())
                                  .select("names_report").collect())
-    finished_df.drop("names_report").write.parquet(str(out / "entities"))
+    finished_df.drop("names_report", "neo4j", "kgx").write.parquet(str(out / "entities"))
     edges = partials.where(kind == "edge").select("u", "v", "key", "fact", "a", "n", "score") \
         .unionByName(relation_edge_facts(relation_lines)) \
         .groupBy("u", "v", "key", "fact", "a").agg(F.sum("n").alias("n"), F.max("score").alias("score")) \
         .groupBy("u", "v", "key").agg(F.collect_list(F.struct("fact", "a", "n", "score")).alias("facts"))
     lap("names")
-    edges.mapInArrow(finish_edges, from_arrow_schema(RELATION_SCHEMA)).write.parquet(str(out / "relations"))
+    finished_edges = str(staging / "relations")
+    edges.mapInArrow(finish_edges, from_arrow_schema(FINISHED_EDGE_SCHEMA)).write.parquet(finished_edges)
+    finished_edges_df = spark.read.parquet(finished_edges)
+    finished_edges_df.drop("neo4j", "kgx").write.parquet(str(out / "relations"))
     lap("edges")
-    titles = partials.where(kind == "article").select("id", "title")
-    if articles:  # every concept document is an article without a title, as the builder keeps it
-        titles = titles.unionByName(concepts.select(F.col("pmid").alias("id"), F.lit("").alias("title"))) \
-            .unionByName(relations.select(F.col("pmid").alias("id"), F.lit("").alias("title")))
-    titles = titles.groupBy("id").agg(F.collect_set("title").alias("titles"))
+    titles = partials.where(kind == "article").select("id", "title") \
+        .groupBy("id").agg(F.collect_set("title").alias("titles"))
     one = F.size("titles") == 1  # choose_title(None, t) is t: only PMIDs with several titles need kg's choice
     titles.where(one).select(F.col("id").alias("pmid"), F.col("titles")[0].alias("title")) \
         .unionByName(titles.where(~one).mapInArrow(finish_articles, from_arrow_schema(ARTICLE_SCHEMA))) \
@@ -330,8 +335,16 @@ def build_spark(
     optional = tuple(a for a in NEO4J_OPTIONAL_COLUMNS if a in present)
     text_schema = from_arrow_schema(TEXT_SCHEMA)
     text_path = str(staging / "text")
-    exports = entities.mapInArrow(lambda b: entity_rows(b, optional), text_schema) \
-        .unionByName(relations.mapInArrow(relation_rows, text_schema))
+
+    def lines(df, neo4j: str, kgx: str):  # the export lines the finish made
+        return df.select(F.lit(neo4j).alias("file"), F.col("neo4j").alias("text")) \
+            .unionByName(df.select(F.lit(kgx).alias("file"), F.col("kgx").alias("text")))
+
+    if optional == NODE_LINE_COLUMNS:
+        exports = lines(finished_df, "nodes_entities", "kgx_nodes")
+    else:  # the graph's optional columns are not those the finish wrote: kg's rows again
+        exports = entities.mapInArrow(lambda b: entity_rows(b, optional), text_schema)
+    exports = exports.unionByName(lines(finished_edges_df, "relationships_entities", "kgx_edges"))
     if articles:
         exports = exports.unionByName(article_lines(spark.read.parquet(str(out / "articles")))) \
             .unionByName(mention_lines(spark.read.parquet(str(out / "mentions"))))

@@ -1,10 +1,9 @@
 """Export rows by kg's own row functions (:mod:`kg.io`: ``neo4j_*_row``, ``kgx_*_row``).
 
-Each Arrow batch of finished entities / relations / articles becomes, row by row, the
-rows ``kg export`` writes for the same node, edge or article: one text value per output
-file and batch goes back to Spark, and the driver concatenates the parts under the
-header. The rows are kg's by construction; only the CSV dialects of
-:func:`kg.io.write_neo4j_csv` and :func:`kg.io.write_kgx` are restated here (the parity
+The finish pass makes each node's and edge's lines by kg's row functions
+(:func:`node_lines`, :func:`edge_lines`, the rows ``kg export`` writes for the same node
+or edge); Spark writes them and the driver concatenates the parts under the header.
+The rows are kg's by construction; the CSV dialects are :mod:`kg.io`'s (the parity
 tests compare whole files). The one exception is the biggest file, MENTIONS (one row per
 entity and PMID): Spark writes a row itself when neither value needs CSV quoting
 (:func:`mention_lines`), the others go through :func:`kg.io.neo4j_mention_rows`.
@@ -18,10 +17,10 @@ import io
 import pyarrow as pa
 
 from .. import io as kgio
-from .records import edge_attrs, node_attrs
+from .records import node_attrs
 
-__all__ = ["OUTPUTS", "TEXT_SCHEMA", "entity_rows", "relation_rows", "article_rows", "headers", "optional_columns",
-           "mention_rows", "mention_lines", "article_lines"]
+__all__ = ["OUTPUTS", "TEXT_SCHEMA", "entity_rows", "article_rows", "headers", "optional_columns",
+           "mention_rows", "mention_lines", "article_lines", "NODE_LINE_COLUMNS", "node_lines", "edge_lines"]
 
 #: partition value -> file under OUTDIR, in the layout of ``kg export --format neo4j-csv`` / ``kgx``
 OUTPUTS = {
@@ -45,6 +44,50 @@ def _tsv(rows) -> str:
     buf = io.StringIO()
     csv.writer(buf, **kgio.KGX_TSV).writerows(rows)
     return buf.getvalue()
+
+
+class _Line:
+    """One row as the csv module writes it in `dialect`, without its line end."""
+
+    def __init__(self, dialect: dict) -> None:
+        self.buf = io.StringIO()
+        self.writer = csv.writer(self.buf, **dialect)
+
+    def __call__(self, row) -> str:
+        buf = self.buf
+        buf.seek(0)
+        buf.truncate()
+        self.writer.writerow(row)
+        return buf.getvalue()[:-1]  # both dialects end a line with "\n"
+
+
+#: The optional columns of ``nodes_entities.csv`` that :func:`node_lines` writes: those a
+#: PubTator3 build has (``name_source`` on every named node, ``xrefs`` from composite ids).
+#: The finish writes a node's rows in the same pass; if the graph's optional columns turn
+#: out otherwise, the entity rows are made again by :func:`entity_rows`.
+NODE_LINE_COLUMNS = tuple(a for a in kgio.NEO4J_OPTIONAL_COLUMNS if a in ("xrefs", "name_source"))
+
+
+def node_lines():
+    """``lines(node, attrs)`` → its ``nodes_entities.csv`` line (optional columns
+    :data:`NODE_LINE_COLUMNS`) and its KGX ``nodes.tsv`` line, by kg's row functions."""
+    neo4j, kgx = _Line(kgio.NEO4J_CSV), _Line(kgio.KGX_TSV)
+
+    def lines(node: str, attrs: dict) -> tuple[str, str]:
+        return neo4j(kgio.neo4j_entity_row(node, attrs, NODE_LINE_COLUMNS)), kgx(kgio.kgx_node_row(node, attrs))
+
+    return lines
+
+
+def edge_lines():
+    """``lines(u, v, key, attrs)`` → the edge's ``relationships_entities.csv`` line and its
+    KGX ``edges.tsv`` line, by kg's row functions."""
+    neo4j, kgx = _Line(kgio.NEO4J_CSV), _Line(kgio.KGX_TSV)
+
+    def lines(u: str, v: str, key: str, attrs: dict) -> tuple[str, str]:
+        return neo4j(kgio.neo4j_relationship_row(u, v, key, attrs)), kgx(kgio.kgx_edge_row(u, v, key, attrs))
+
+    return lines
 
 
 def _emit(parts: dict[str, str]) -> pa.RecordBatch:
@@ -124,17 +167,6 @@ def article_lines(articles):
     from pyspark.sql import functions as F
 
     return _plain_lines(articles, "nodes_articles", [F.col("pmid"), F.lit("Article"), F.col("title")], article_rows)
-
-
-def relation_rows(batches):
-    """``mapInArrow``: relation rows → neo4j-csv relationship rows, KGX edge rows."""
-    for batch in batches:
-        rels, kgx = [], []
-        for row in batch.to_pylist():
-            u, v, key, attrs = row["u"], row["v"], row["key"], edge_attrs(row)
-            rels.append(kgio.neo4j_relationship_row(u, v, key, attrs))
-            kgx.append(kgio.kgx_edge_row(u, v, key, attrs))
-        yield _emit({"relationships_entities": _csv(rels), "kgx_edges": _tsv(kgx)})
 
 
 def article_rows(batches):

@@ -1,6 +1,6 @@
 """One Spark task's work: kg's own reader over one chunk, then either a
-:class:`~kg.builder.GraphBuilder` (:func:`read_chunk`) or, for bulk concept files, the
-annotations as flat rows (:func:`read_concepts`) that Spark aggregates itself.
+:class:`~kg.builder.GraphBuilder` (:func:`read_chunk`) or, for bulk concept and relation
+files, flat rows (:func:`read_concepts`, :func:`read_relations`) that Spark aggregates itself.
 
 Either way kg's reader is the one judge of a line: the rejected lines, their reasons and
 the line counts are the reader's, in the input file's line numbers.
@@ -16,11 +16,10 @@ from ..builder import BuildReport, GraphBuilder
 from ..formats import READERS
 from ..pubtator import Document, LineCounts, Rejected
 from .chunks import Chunk, chunk_stream
+from .concepts import concept_entities
 
-__all__ = ["ChunkResult", "read_chunk", "read_concepts", "read_relations", "CONCEPT_FIELDS", "RELATION_FIELDS"]
+__all__ = ["ChunkResult", "read_chunk", "read_concepts", "read_relations", "RELATION_FIELDS"]
 
-#: The columns of one concept line (:func:`read_concepts`): the annotation kg's reader made of it.
-CONCEPT_FIELDS = ("pmid", "ctype", "cid", "mentions")
 #: The columns of one relation line (:func:`read_relations`): the relation kg's reader made
 #: of it, and its line number in the file.
 RELATION_FIELDS = ("pmid", "rel", "id1", "id2", "novel", "line")
@@ -81,34 +80,28 @@ def read_chunk(chunk: Chunk, *, co_mentions: bool = False, articles: bool = True
     return ChunkResult(chunk, builder, counts.lines, docs)
 
 
-def read_concepts(chunk: Chunk, report: BuildReport, batch: int = 1 << 16) -> Iterator[dict[str, list[str]]]:
-    """The annotations of a bulk concept chunk as columns (:data:`CONCEPT_FIELDS`), at most
-    `batch` rows at a time; `report` gets the reader's line counts, rejections and
-    documents (``report.documents``) once the chunk is read.
+def read_concepts(chunk: Chunk, report: BuildReport,
+                  batch: int = 1 << 16) -> Iterator[tuple[dict[str, list], list[str]]]:
+    """The entities of a bulk concept chunk as columns (:data:`kg.spark.concepts.ENTITY_FIELDS`,
+    kg's rules applied by :func:`kg.spark.concepts.concept_entities`) and its documents'
+    PMIDs, at most about `batch` rows at a time; `report` gets the reader's line counts,
+    rejections and documents (``report.documents``) and the annotation tallies once the
+    chunk is read.
 
     Every annotation of a bulk concept file is document-level (no offsets, no text, no
-    relations in its document): what the builder makes of it depends on these four
-    values and the document's PMID only (the Spark engine aggregates them itself).
+    relations in its document): what the builder makes of it depends on its values and
+    the document's PMID only.
     """
     counts = LineCounts()
-    cols: dict[str, list[str]] = {name: [] for name in CONCEPT_FIELDS}
-    pmids, types, ids, texts = (cols[name] for name in CONCEPT_FIELDS)
-    docs = 0
-    for doc in _documents(chunk, report, counts):
-        docs += 1
-        pmid = doc.pmid
-        for ann in doc.annotations:
-            pmids.append(pmid)
-            types.append(ann.type)
-            ids.append(ann.identifier)
-            texts.append(ann.text)
-        if len(pmids) >= batch:
-            yield cols
-            cols = {name: [] for name in CONCEPT_FIELDS}
-            pmids, types, ids, texts = (cols[name] for name in CONCEPT_FIELDS)
-    if pmids:
-        yield cols
-    report.documents = docs
+    docs = [0]
+
+    def counted():
+        for doc in _documents(chunk, report, counts):
+            docs[0] += 1
+            yield doc
+
+    yield from concept_entities(counted(), report, batch)
+    report.documents = docs[0]
     report.lines.add(counts)
 
 

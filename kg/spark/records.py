@@ -21,28 +21,31 @@ import pyarrow as pa
 
 from ..builder import EdgeRecord, NodeRecord, finish_edge, finish_node
 from ..normalize import choose_title
+from .relations import LINE_SCHEMA
 
 __all__ = ["PARTIAL_SCHEMA", "ENTITY_SCHEMA", "RELATION_SCHEMA", "ARTICLE_SCHEMA", "partial_batches",
-           "FINISHED_SCHEMA", "finish_nodes", "finish_edges", "finish_articles", "node_attrs", "edge_attrs",
-           "node_facts", "edge_facts", "node_record", "edge_record", "concept_batch", "relation_batch",
-           "report_batch"]
+           "FINISHED_SCHEMA", "FINISHED_EDGE_SCHEMA", "finish_nodes", "finish_edges", "finish_articles", "node_attrs",
+           "edge_attrs",
+           "node_facts", "edge_facts", "node_record", "edge_record", "concept_batch", "article_batch",
+           "relation_batch", "report_batch"]
 
 _strs = pa.list_(pa.string())
 _longs = pa.list_(pa.int64())
 
 #: One Spark task's output, all kinds in one table (``kind``): ``node`` facts
 #: ``(id, fact, a, b, n, o)``, ``edge`` facts ``(u, v, key, fact, a, n, score)``,
-#: ``article`` ``(id, title)``, ``concept`` lines ``(pmid, ctype, cid, mentions)`` (bulk
-#: concept files, aggregated by :mod:`kg.spark.concepts`), ``relation`` lines ``(pmid, rel,
-#: id1, id2, novel, file, line)`` (bulk relation files, :mod:`kg.spark.relations`) and one
+#: ``article`` ``(id, title)``, ``concept`` entities ``(pmid, id, etype, refs, n, forms)`` (bulk
+#: concept files, :mod:`kg.spark.concepts`), ``relation`` lines (bulk relation
+#: files, the columns of :data:`kg.spark.relations.LINE_SCHEMA`) and one
 #: ``report`` row (``blob``).
 PARTIAL_SCHEMA = pa.schema([
     ("kind", pa.string()), ("id", pa.string()), ("u", pa.string()), ("v", pa.string()), ("key", pa.string()),
     ("fact", pa.string()), ("a", pa.string()), ("b", pa.string()), ("n", pa.int64()), ("o", pa.int64()),
     ("score", pa.float64()), ("title", pa.string()), ("blob", pa.binary()),
-    ("pmid", pa.string()), ("ctype", pa.string()), ("cid", pa.string()), ("mentions", pa.string()),
+    ("pmid", pa.string()), ("etype", pa.string()), ("refs", _strs), ("forms", _strs),
     ("rel", pa.string()), ("id1", pa.string()), ("id2", pa.string()), ("novel", pa.string()), ("file", pa.int32()),
     ("line", pa.int64()),
+    *(f for f in LINE_SCHEMA if f.name not in ("file", "line", "pmid", "rel", "id1", "id2", "novel", "key", "score")),
 ])
 
 #: Finished entities: the node attributes of the in-memory graph, as columns (``extra``: JSON
@@ -52,13 +55,17 @@ ENTITY_SCHEMA = pa.schema([
     ("synonym_counts", _longs), ("mentions", pa.int64()), ("pmids", _strs), ("xrefs", _strs),
     ("name_source", pa.string()), ("extra", pa.string()), ("conflict", pa.string()),
 ])
-#: The finish stage's entities: one pickled :class:`~kg.vocab.NamesReport` per batch.
-FINISHED_SCHEMA = ENTITY_SCHEMA.append(pa.field("names_report", pa.binary()))
+#: The two export lines of a finished node or edge (neo4j-csv, KGX), made in the finish pass.
+_LINES = (pa.field("neo4j", pa.string()), pa.field("kgx", pa.string()))
+#: The finish stage's entities: one pickled :class:`~kg.vocab.NamesReport` per batch, the export lines.
+FINISHED_SCHEMA = pa.schema([*ENTITY_SCHEMA, pa.field("names_report", pa.binary()), *_LINES])
 RELATION_SCHEMA = pa.schema([
     ("u", pa.string()), ("v", pa.string()), ("key", pa.string()), ("pmids", _strs), ("count", pa.int64()),
     ("mentions", pa.int64()), ("source_types", _strs), ("novel", _strs), ("score", pa.float64()),
     ("extra", pa.string()),
 ])
+#: The finish stage's relations: with their export lines.
+FINISHED_EDGE_SCHEMA = pa.schema([*RELATION_SCHEMA, *_LINES])
 ARTICLE_SCHEMA = pa.schema([("pmid", pa.string()), ("title", pa.string())])
 
 _NODE_KEYS = ("type", "name", "synonyms", "mentions", "pmids", "xrefs", "name_source")
@@ -183,16 +190,23 @@ def report_batch(blob: dict[str, Any]) -> pa.RecordBatch:
     return _table({"kind": ["report"], "blob": [pickle.dumps(blob)]}, 1)
 
 
-def concept_batch(cols: dict[str, list[str]]) -> pa.RecordBatch:
-    """``concept`` rows from :func:`kg.spark.read.read_concepts` columns."""
+def concept_batch(cols: dict[str, list]) -> pa.RecordBatch:
+    """``concept`` rows from :func:`kg.spark.read.read_concepts` entity columns."""
     n = len(cols["pmid"])
     return _table({"kind": ["concept"] * n, **cols}, n)
 
 
-def relation_batch(cols: dict[str, list], file: int) -> pa.RecordBatch:
-    """``relation`` rows of input file number `file` from :func:`kg.spark.read.read_relations` columns."""
+def article_batch(pmids: list[str]) -> pa.RecordBatch:
+    """``article`` rows without a title for documents `pmids` (as the builder keeps a bulk
+    file's document: an article without a title)."""
+    n = len(pmids)
+    return _table({"kind": ["article"] * n, "id": pmids, "title": [""] * n}, n)
+
+
+def relation_batch(cols: dict[str, list]) -> pa.RecordBatch:
+    """``relation`` rows from :func:`kg.spark.relations.resolve_relations` columns."""
     n = len(cols["pmid"])
-    return _table({"kind": ["relation"] * n, "file": [file] * n, **cols}, n)
+    return _table({"kind": ["relation"] * n, **cols}, n)
 
 
 def partial_batches(result, blob: dict[str, Any]):
@@ -225,10 +239,14 @@ def _extra(attrs: dict[str, Any], known: tuple[str, ...]) -> str | None:
 def finish_nodes(batches, builtin_names: bool = True):
     """``mapInArrow``: rows ``(id, facts, pmids)`` → entity rows, by :func:`node_record`,
     :func:`~kg.builder.finish_node` and :func:`kg.vocab.apply_names` (built-in names; it
-    names each node by itself alone, so a batch at a time gives the whole graph's names)."""
+    names each node by itself alone, so a batch at a time gives the whole graph's names),
+    with the node's export lines (:func:`kg.spark.export.node_lines`) from the same pass."""
     import networkx as nx
 
     from ..vocab import apply_names
+    from .export import node_lines
+
+    lines = node_lines()
 
     for batch in batches:
         G = nx.MultiDiGraph()
@@ -250,6 +268,9 @@ def finish_nodes(batches, builtin_names: bool = True):
                 if name != "synonyms":
                     out[name].append(attrs.get(name))
             out["extra"].append(_extra(attrs, _NODE_KEYS))
+            neo4j, kgx = lines(node_id, attrs)
+            out["neo4j"].append(neo4j)
+            out["kgx"].append(kgx)
         out["conflict"] = conflicts
         out["names_report"] = [pickle.dumps(names)] + [None] * (len(conflicts) - 1)
         if conflicts:
@@ -258,9 +279,13 @@ def finish_nodes(batches, builtin_names: bool = True):
 
 def finish_edges(batches):
     """``mapInArrow``: rows ``(u, v, key, facts)`` → relation rows, by :func:`edge_record`
-    and :func:`~kg.builder.finish_edge`."""
+    and :func:`~kg.builder.finish_edge`, with the edge's export lines
+    (:func:`kg.spark.export.edge_lines`) from the same pass."""
+    from .export import edge_lines
+
+    lines = edge_lines()
     for batch in batches:
-        out: dict[str, list] = {name: [] for name in RELATION_SCHEMA.names}
+        out: dict[str, list] = {name: [] for name in FINISHED_EDGE_SCHEMA.names}
         ends = zip(*(batch.column(c).to_pylist() for c in ("u", "v", "key")))
         for (u, v, key), facts in zip(ends, _grouped(batch, ("fact", "a", "n", "score"))):
             u, v, key, attrs = finish_edge(edge_record(u, v, key, facts))
@@ -269,7 +294,10 @@ def finish_edges(batches):
             for name in _EDGE_KEYS:
                 out[name].append(attrs.get(name))
             out["extra"].append(_extra(attrs, _EDGE_KEYS))
-        yield pa.RecordBatch.from_pydict(out, schema=RELATION_SCHEMA)
+            neo4j, kgx = lines(u, v, key, attrs)
+            out["neo4j"].append(neo4j)
+            out["kgx"].append(kgx)
+        yield pa.RecordBatch.from_pydict(out, schema=FINISHED_EDGE_SCHEMA)
 
 
 def finish_articles(batches):

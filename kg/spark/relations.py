@@ -5,9 +5,10 @@ own values: each id names its entities by itself (a typed id, :func:`kg.normaliz
 resolved by :func:`kg.normalize.resolve_annotation`, scoped to the line's PMID by
 :func:`kg.normalize.scoped_id`) or names nothing. Then:
 
-1. the distinct ids and relation types go through kg's functions (``mapInArrow``) and
-   are joined back to the lines; per line, :func:`kg.normalize.relation_pairs` gives its
-   edges and :func:`kg.normalize.relation_note` its note (cheap, in the same pass);
+1. in the read task, each line's ids and relation type go through kg's functions
+   (their answers cached: once per distinct id and type of a task), and
+   :func:`kg.normalize.relation_pairs` gives its edges and :func:`kg.normalize.relation_note`
+   its note (:func:`resolve_relations`): no join back;
 2. every entity a line names gets its node facts (type, PMID, xrefs), as the builder
    creates them whether the relation is kept or not; each edge its edge facts (the
    line's PMID, count, source type, novelty or score): merged with the other inputs'
@@ -19,22 +20,18 @@ resolved by :func:`kg.normalize.resolve_annotation`, scoped to the line's PMID b
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import pyarrow as pa
 
 from ..builder import BuildReport, GraphBuilder
 from ..normalize import (canonical_relation, relation_directed, relation_note, relation_pairs, resolve_annotation,
                          scoped_id, typed_ref)
 from ..pubtator import Document, Relation
-from .concepts import entity_facts, exploded_entities
 
-__all__ = ["REF_SCHEMA", "TYPE_SCHEMA", "LINE_SCHEMA", "ref_rows", "type_rows", "line_rows", "resolved_relations",
-           "relation_node_facts", "relation_edge_facts", "add_relation_tallies"]
+__all__ = ["LINE_SCHEMA", "resolve_relations", "relation_node_facts", "relation_edge_facts", "add_relation_tallies"]
 
 _strs = pa.list_(pa.string())
-#: What a relation id names by itself: the entities' type, ids (not yet scoped) and xrefs.
-REF_SCHEMA = pa.schema([("ref", pa.string()), ("etype", pa.string()), ("ids", _strs), ("xrefs", pa.list_(_strs))])
-#: A relation type: its edge key, whether kg knows it, whether its edges are directed.
-TYPE_SCHEMA = pa.schema([("rel", pa.string()), ("key", pa.string()), ("known", pa.bool_()), ("directed", pa.bool_())])
 _PAIR = pa.struct([("u", pa.string()), ("v", pa.string())])
 #: A line with its sides' ids scoped to its PMID, its edges and its note.
 LINE_SCHEMA = pa.schema([
@@ -46,66 +43,80 @@ LINE_SCHEMA = pa.schema([
 ])
 
 
-def ref_rows(batches):
-    """``mapInArrow``: distinct relation ids → what they name by themselves (nothing: no ids)."""
-    for batch in batches:
-        out: dict[str, list] = {name: [] for name in REF_SCHEMA.names}
-        for ref in batch.column("ref").to_pylist():
-            typed = typed_ref(ref)
-            r = resolve_annotation(*typed) if typed else None
-            out["ref"].append(ref)
-            out["etype"].append(r.type if r else None)
-            out["ids"].append(list(r.ids) if r else [])
-            out["xrefs"].append([list(x) for x in r.xrefs] if r else [])
-        yield pa.RecordBatch.from_pydict(out, schema=REF_SCHEMA)
+@lru_cache(maxsize=1 << 16)
+def _side(ref: str) -> tuple[str | None, tuple[str, ...], tuple[tuple[str, ...], ...]]:
+    """What a relation id names by itself (kg's :func:`~kg.normalize.typed_ref` and
+    :func:`~kg.normalize.resolve_annotation`): type, ids (not yet scoped), xrefs."""
+    typed = typed_ref(ref)
+    r = resolve_annotation(*typed) if typed else None
+    return (r.type, r.ids, r.xrefs) if r else (None, (), ())
 
 
-def type_rows(batches):
-    """``mapInArrow``: distinct relation types → edge key, known, directed (kg's vocabulary)."""
-    for batch in batches:
-        rels = batch.column("rel").to_pylist()
-        keys = [canonical_relation(r) for r in rels]
-        yield pa.RecordBatch.from_pydict({"rel": rels, "key": [k for k, _ in keys], "known": [k for _, k in keys],
-                                          "directed": [relation_directed(k) for k, _ in keys]}, schema=TYPE_SCHEMA)
+@lru_cache(maxsize=1 << 10)
+def _relation_type(rel: str) -> tuple[str, bool, bool]:
+    """A relation type's edge key, whether kg knows it, whether its edges are directed."""
+    key, known = canonical_relation(rel)
+    return key, known, relation_directed(key)
 
 
-def line_rows(batches):
-    """``mapInArrow``: joined lines → :data:`LINE_SCHEMA` (ids scoped to the line's PMID as
-    the builder scopes a typed id's, the edges by :func:`~kg.normalize.relation_pairs`
-    when both sides name something, the note by :func:`~kg.normalize.relation_note`)."""
-    for batch in batches:
-        cols = {name: batch.column(name).to_pylist() for name in batch.schema.names}
-        ids1, ids2, pairs, novel, score = [], [], [], [], []
-        for pmid, a, b, directed, note in zip(cols["pmid"], cols["ids1"], cols["ids2"], cols["directed"],
-                                              cols["novel"]):
-            left = [scoped_id(i, pmid) for i in a]
-            right = [scoped_id(i, pmid) for i in b]
-            ids1.append(left)
-            ids2.append(right)
-            pairs.append([{"u": u, "v": v} for u, v in relation_pairs(set(left), set(right), directed)]
-                         if left and right else [])
-            got = relation_note(note) if note else (False, None)
-            novel.append(got[0])
-            score.append(got[1])
-        cols.update(ids1=ids1, ids2=ids2, pairs=pairs, is_novel=novel, score=score)
-        yield pa.RecordBatch.from_pydict({name: cols[name] for name in LINE_SCHEMA.names}, schema=LINE_SCHEMA)
+def resolve_relations(cols: dict[str, list], file: int) -> dict[str, list]:
+    """:data:`LINE_SCHEMA` columns of relation lines (:func:`kg.spark.read.read_relations`
+    columns) of input file number `file`: each side's entities (ids scoped to the line's
+    PMID as the builder scopes a typed id's), the edges by :func:`~kg.normalize.relation_pairs`
+    when both sides name something, the note by :func:`~kg.normalize.relation_note`.
+    Applied in the read task (the rules' answers for the ids and types are cached)."""
+    out: dict[str, list] = {name: [] for name in LINE_SCHEMA.names}
+    out.update({name: cols[name] for name in ("pmid", "rel", "id1", "id2", "novel", "line")})
+    out["file"] = [file] * len(cols["pmid"])
+    keys, known, etype1, ids1, xrefs1 = out["key"], out["known"], out["etype1"], out["ids1"], out["xrefs1"]
+    etype2, ids2, xrefs2, pairs, is_novel, score = (out[n] for n in ("etype2", "ids2", "xrefs2", "pairs", "is_novel",
+                                                                     "score"))
+    for pmid, rel, a, b, note in zip(cols["pmid"], cols["rel"], cols["id1"], cols["id2"], cols["novel"]):
+        key, k, directed = _relation_type(rel)
+        keys.append(key)
+        known.append(k)
+        t1, i1, x1 = _side(a)
+        t2, i2, x2 = _side(b)
+        left = [scoped_id(i, pmid) for i in i1]
+        right = [scoped_id(i, pmid) for i in i2]
+        etype1.append(t1)
+        ids1.append(left)
+        xrefs1.append(x1)
+        etype2.append(t2)
+        ids2.append(right)
+        xrefs2.append(x2)
+        pairs.append([{"u": u, "v": v} for u, v in relation_pairs(set(left), set(right), directed)]
+                     if left and right else [])
+        got = relation_note(note) if note else (False, None)
+        is_novel.append(got[0])
+        score.append(got[1])
+    return out
 
 
-def resolved_relations(relations):
-    """The relation lines ``(pmid, rel, id1, id2, novel, file, line)`` as :data:`LINE_SCHEMA` rows."""
+def exploded_entities(lines, etype: str, ids: str, xrefs: str):
+    """One row per entity a line's side names, ``(id, pmid, etype, refs)``: the columns
+    `ids` and `xrefs` (lists, one xref list per id) exploded together."""
     from pyspark.sql import functions as F
-    from pyspark.sql.pandas.types import from_arrow_schema
 
-    refs = relations.select(F.col("id1").alias("ref")).unionByName(relations.select(F.col("id2").alias("ref"))) \
-        .distinct().mapInArrow(ref_rows, from_arrow_schema(REF_SCHEMA))
-    types = relations.select("rel").distinct().mapInArrow(type_rows, from_arrow_schema(TYPE_SCHEMA))
+    return lines.select("pmid", F.col(etype).alias("etype"), F.col(xrefs).alias("xrefs"),
+                        F.posexplode(ids).alias("pos", "id")) \
+        .select("id", "pmid", "etype", F.col("xrefs")[F.col("pos")].alias("refs"))
 
-    def side(n: int):
-        return refs.select(F.col("ref").alias(f"id{n}"), F.col("etype").alias(f"etype{n}"),
-                           F.col("ids").alias(f"ids{n}"), F.col("xrefs").alias(f"xrefs{n}"))
 
-    joined = relations.join(side(1), "id1").join(side(2), "id2").join(F.broadcast(types), "rel")  # a few dozen types
-    return joined.mapInArrow(line_rows, from_arrow_schema(LINE_SCHEMA))
+def entity_facts(nodes):
+    """The node facts ``(id, fact, a, b, n, o)`` every entity row of :func:`exploded_entities`
+    gives, as the builder counts them: its type (one), its PMID, its xrefs."""
+    from pyspark.sql import functions as F
+
+    null = F.lit(None).cast("string")
+    zero, one = F.lit(0).cast("long"), F.lit(1).cast("long")
+    types = nodes.select("id", F.lit("type").alias("fact"), F.col("etype").alias("a"), null.alias("b"),
+                         one.alias("n"), zero.alias("o"))
+    pmids = nodes.select("id", F.lit("pmid").alias("fact"), F.col("pmid").alias("a"), null.alias("b"),
+                         zero.alias("n"), zero.alias("o"))
+    xrefs = nodes.where(F.size("refs") > 0).select("id", F.lit("xref").alias("fact"), F.explode("refs").alias("a"),
+                                                   null.alias("b"), zero.alias("n"), zero.alias("o"))
+    return types.unionByName(pmids).unionByName(xrefs)
 
 
 def relation_node_facts(lines):

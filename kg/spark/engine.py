@@ -284,10 +284,16 @@ def build_spark(
     concepts = partials.where(kind == "concept").select("pmid", "id", "etype", "refs", "n", "forms")
     node_facts = partials.where(kind == "node").select("id", "fact", "a", "b", "n", "o") \
         .unionByName(concept_node_facts(concepts)).unionByName(relation_node_facts(relation_lines))
-    is_pmid = F.col("fact") == "pmid"  # a node's PMIDs reach Python as one list (its largest fact)
-    nodes = node_facts.groupBy("id", "fact", "a", "b").agg(F.sum("n").alias("n"), F.sum("o").alias("o")) \
-        .groupBy("id").agg(F.collect_list(F.when(~is_pmid, F.struct("fact", "a", "b", "n", "o"))).alias("facts"),
-                           F.collect_list(F.when(is_pmid, F.col("a"))).alias("pmids"))
+    # a node's PMIDs reach Python as one list (its largest fact), repeats and all (node_record
+    # makes a set of them): they skip the sums, one shuffle instead of two
+    is_pmid = F.col("fact") == "pmid"
+    null_fact = F.lit(None).cast("struct<fact:string,a:string,b:string,n:bigint,o:bigint>")
+    summed = node_facts.where(~is_pmid).groupBy("id", "fact", "a", "b") \
+        .agg(F.sum("n").alias("n"), F.sum("o").alias("o")) \
+        .select("id", F.struct("fact", "a", "b", "n", "o").alias("f"), F.lit(None).cast("string").alias("pmid"))
+    pmids = node_facts.where(is_pmid).select("id", null_fact.alias("f"), F.col("a").alias("pmid"))
+    nodes = summed.unionByName(pmids) \
+        .groupBy("id").agg(F.collect_list("f").alias("facts"), F.collect_list("pmid").alias("pmids"))
     finished = str(staging / "entities")
     nodes.mapInArrow(lambda b: finish_nodes(b, builtin_names), from_arrow_schema(FINISHED_SCHEMA)) \
         .write.parquet(finished)

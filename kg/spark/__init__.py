@@ -1,8 +1,9 @@
 """The Spark engine: ``kg build --engine spark``, the same rules as the in-memory engine at any scale.
 
 kg's own readers judge every line inside Spark tasks on chunks of the input
-(:mod:`kg.spark.chunks`); bulk concept lines are aggregated by Spark itself with kg's
-rules applied to their distinct values (:mod:`kg.spark.concepts`), other inputs go
+(:mod:`kg.spark.chunks`); bulk concept and relation lines get kg's rules in the read
+task (kg's functions, their answers cached per distinct value) and are aggregated by
+Spark itself (:mod:`kg.spark.concepts`, :mod:`kg.spark.relations`), other inputs go
 through kg's :class:`~kg.builder.GraphBuilder`; Spark merges both as facts and kg's
 finish functions make every node, edge and article, so the output is the in-memory
 engine's row for row (the tests compare them). See :func:`build_spark` for the stages and outputs,

@@ -183,7 +183,8 @@ def _build_spark(paths, output, report, strict, co_mentions, no_articles, vocab,
 
     try:
         result = build_spark(paths, output, master=master, partitions=partitions, strict=strict,
-                             co_mentions=co_mentions, articles=not no_articles, vocab=vocab)
+                             co_mentions=co_mentions, articles=not no_articles, vocab=vocab,
+                             progress=lambda line: typer.echo(f"kg: {line}", err=True))
     except KgError as err:
         raise fail(err) from None
     out = [

@@ -19,6 +19,7 @@ import csv
 import gzip
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -299,13 +300,16 @@ def inputs(tmp_path_factory) -> list[str]:
     return [str(SEEDS), str(DATA), str(bad)]
 
 
+LOCAL_PROGRESS: list[str] = []  # the progress lines of local_build
+
+
 @pytest.fixture(scope="module")
 def local_build(spark, inputs, tmp_path_factory):
     from kg.spark import build_spark
 
     out = tmp_path_factory.mktemp("spark") / "out"
-    result = build_spark(inputs, out, spark=spark, chunk_bytes=16384)
-    return result
+    LOCAL_PROGRESS.clear()
+    return build_spark(inputs, out, spark=spark, chunk_bytes=16384, progress=LOCAL_PROGRESS.append)
 
 
 @pytest.fixture(scope="module")
@@ -319,6 +323,18 @@ def test_local_mode_writes_the_in_memory_rows(local_build, memory_build):
     assert_same_outputs(local_build.outdir, json.loads((local_build.outdir / "report.json").read_text()), out, report)
     assert local_build.report.to_dict() == report
     assert report["documents"] > 500 and report["reconciles"]
+
+
+@pytest.mark.slow  # starts Spark (a JVM and its workers): not in the fast loop
+def test_progress_says_each_stage_with_its_figures(local_build):
+    """A build of the whole dump runs for hours: each stage says when it is done, with the
+    report's own figures (a line per stage, in order; task counts come every half minute)."""
+    done = [line for line in LOCAL_PROGRESS if " done in " in line]
+    assert [line.split(" done in ")[0] for line in done] == ["split", "read", "relations", "merge", "write"]
+    report = local_build.report
+    assert f"{report.lines.lines:,} lines, {report.documents:,} documents, {report.lines.rejected:,} rejected" in done[1]
+    nodes, edges = sum(report.nodes_by_type.values()), sum(report.edges_by_type.values())
+    assert done[4].endswith(f": {nodes:,} nodes, {edges:,} edges") and report.lines.rejected > 0
 
 
 @pytest.mark.slow  # starts Spark (a JVM and its workers): not in the fast loop
@@ -417,5 +433,6 @@ def test_standalone_cluster_writes_the_in_memory_rows(cluster, inputs, memory_bu
                           "-o", str(out), "--report", str(tmp_path / "report.json")],
                          env=env, capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, run.stderr[-3000:]
+    assert re.search(r"^kg: read done in \d+ s: [\d,]+ lines", run.stderr, re.M), run.stderr[-3000:]
     memory_out, report = memory_build
     assert_same_outputs(out, json.loads((tmp_path / "report.json").read_text()), memory_out, report)

@@ -40,7 +40,7 @@ import shutil
 import sys
 import time
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 from ..build import input_files
 from ..builder import BuildReport
@@ -132,6 +132,7 @@ def build_spark(
     spark=None,
     vocab: str | os.PathLike | None = None,
     builtin_names: bool = True,
+    progress: Callable[[str], None] | None = None,
 ) -> SparkBuildResult:
     """Build the graph of `paths` on Spark into tables and export files under `outdir`.
 
@@ -160,6 +161,9 @@ def build_spark(
     vocab, builtin_names
         As for :func:`kg.build`; vocabulary files are not read by the Spark engine yet
         (an :class:`~kg.errors.InputError` says so), the built-in names are applied.
+    progress : callable, optional
+        Called with a line of text as each stage ends, and every half minute with the
+        running Spark stage's tasks done (a whole-PubTator3 build runs for hours).
 
     Returns
     -------
@@ -205,10 +209,23 @@ def build_spark(
     # a broadcast of them is memory that grows); the tiny ones are hinted where they are made
     for key in ("spark.sql.autoBroadcastJoinThreshold", "spark.sql.adaptive.autoBroadcastJoinThreshold"):
         spark.conf.set(key, "-1")
-    seconds: dict[str, float] = {}
+    clock = _Clock(progress)
+    seconds = clock.seconds
+    watcher = _TaskWatcher(sc, clock) if progress is not None else None
+    try:
+        return _stages(spark, sc, clock, files, skipped, paths, out, staging, chunk_bytes, strict, co_mentions,
+                       articles, builtin_names, t_start)
+    finally:
+        if watcher is not None:
+            watcher.stop()
 
+
+def _stages(spark, sc, clock, files, skipped, paths, out, staging, chunk_bytes, strict, co_mentions, articles,
+            builtin_names, t_start) -> SparkBuildResult:
+    """The stages of :func:`build_spark`, each timed by `clock`."""
+    seconds = clock.seconds
     # 1. split
-    t0 = time.perf_counter()
+    clock.begin("split")
     jobs = [(i, p, fmt) for i, (p, fmt) in enumerate(files)]
     jobs.sort(key=lambda j: -os.path.getsize(j[1]))
     chunk_dir = str(staging / "chunks")
@@ -217,10 +234,10 @@ def build_spark(
         chunks = sc.parallelize(jobs, len(jobs)).flatMap(
             lambda j: split_file(j[1], j[2], j[0], chunk_bytes, chunk_dir)).collect()
     chunks.sort(key=lambda c: -c.size)  # largest first: the last tasks are short
-    seconds["split"] = time.perf_counter() - t0
+    clock.end(f"{len(files)} files, {sum(c.size for c in chunks) / 1e6:,.0f} MB in {len(chunks):,} chunks")
 
     # 2. read
-    t0 = time.perf_counter()
+    clock.begin("read")
     from pyspark.sql import functions as F
     from pyspark.sql.pandas.types import from_arrow_schema
 
@@ -258,19 +275,18 @@ def build_spark(
     partial_path = str(staging / "partials")
     descriptors.mapInArrow(read_tasks, from_arrow_schema(PARTIAL_SCHEMA)) \
         .write.mode("overwrite").partitionBy("kind").parquet(partial_path)
-    seconds["read"] = time.perf_counter() - t0
-
     report = _merged_report(spark, partial_path, files)
+    clock.end(f"{report.lines.lines:,} lines, {report.documents:,} documents, {report.lines.rejected:,} rejected")
     report.skipped_files = skipped
     partials = spark.read.parquet(partial_path)
     kind = F.col("kind")
-    t0 = time.perf_counter()
+    clock.begin("relations")
     relation_lines = partials.where(kind == "relation").select(*LINE_SCHEMA.names)
     add_relation_tallies(report, relation_lines, [p for p, _ in files])
     order = {p: i for i, (p, _) in enumerate(files)}  # the in-memory engine's order: by file, then line
     for entries in (report.unresolved_relations, report.self_relations):
         entries.sort(key=lambda r: (order[r["path"]], r["line"]))
-    seconds["relations"] = time.perf_counter() - t0
+    clock.end()
     if strict:
         _raise_first(report, files)
     if report.documents == 0:
@@ -279,8 +295,8 @@ def build_spark(
 
     # 3. merge and finish: the builders' facts and the concept lines' facts, merged by Spark
     # (sums of equal facts), each node's and edge's finished by kg's functions
-    t0 = time.perf_counter()
-    lap = _laps(seconds, "merge")
+    clock.begin("merge")
+    lap = clock.lap
     concepts = partials.where(kind == "concept").select("pmid", "id", "etype", "refs", "n", "forms")
     node_facts = partials.where(kind == "node").select("id", "fact", "a", "b", "n", "o") \
         .unionByName(concept_node_facts(concepts)).unionByName(relation_node_facts(relation_lines))
@@ -323,10 +339,10 @@ def build_spark(
     mentions = entities.select(F.explode("pmids").alias("pmid"), "id") if articles else \
         spark.createDataFrame([], "pmid string, id string")
     mentions.write.parquet(str(out / "mentions"))
-    seconds["merge"] = time.perf_counter() - t0
+    clock.end()
 
     # tallies of the finished graph, as GraphBuilder.graph() fills them (small results)
-    t0 = time.perf_counter()
+    clock.begin("write")
     relations = spark.read.parquet(str(out / "relations"))
     report.nodes_by_type = dict(sorted((r["type"], r["count"]) for r in entities.groupBy("type").count().collect()))
     report.edges_by_type = dict(sorted((r["key"], r["count"]) for r in relations.groupBy("key").count().collect()))
@@ -334,7 +350,6 @@ def build_spark(
                              .select("id", "conflict").orderBy("id").collect()]
 
     # 4. exports, rows by kg's row functions
-    lap = _laps(seconds, "write")
     some = entities.agg(*(F.max(F.col(c).isNotNull().cast("int")).alias(c) for c in ("xrefs", "name_source"))).first()
     present = {c for c in ("xrefs", "name_source") if some[c]} | {r["name"] for r in entities.where(
         F.col("extra").isNotNull()).mapInArrow(optional_columns, "name string").distinct().collect()}
@@ -359,7 +374,7 @@ def build_spark(
     lap("rows")
     outputs = _concatenate(text_path, out, headers(optional))
     lap("concatenate")
-    seconds["write"] = time.perf_counter() - t0
+    clock.end(f"{sum(report.nodes_by_type.values()):,} nodes, {sum(report.edges_by_type.values()):,} edges")
 
     for table in TABLES:
         outputs[table] = out / table
@@ -371,16 +386,63 @@ def build_spark(
     return SparkBuildResult(report, out, outputs, seconds)
 
 
-def _laps(seconds: dict[str, float], stage: str):
-    """``lap(step)``: seconds since the previous lap into ``seconds["stage.step"]`` (benchmarks)."""
-    last = [time.perf_counter()]
+class _Clock:
+    """Seconds per stage and step (``seconds["merge"]``, ``seconds["merge.nodes"]``: the
+    benchmarks read them) and a progress line as each stage ends."""
 
-    def lap(step: str) -> None:
+    def __init__(self, progress: Callable[[str], None] | None):
+        self.seconds: dict[str, float] = {}
+        self.progress = progress
+        self.stage = ""
+        self.started = self.last = time.perf_counter()
+
+    def begin(self, stage: str) -> None:
+        self.stage, self.started = stage, time.perf_counter()
+        self.last = self.started
+
+    def lap(self, step: str) -> None:
+        """A step of the current stage is done."""
         now = time.perf_counter()
-        seconds[f"{stage}.{step}"] = now - last[0]
-        last[0] = now
+        self.seconds[f"{self.stage}.{step}"] = now - self.last
+        self.last = now
 
-    return lap
+    def end(self, detail: str = "") -> None:
+        self.seconds[self.stage] = time.perf_counter() - self.started
+        if self.progress is not None:
+            self.progress(f"{self.stage} done in {_duration(self.seconds[self.stage])}" + (f": {detail}" if detail else ""))
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+
+
+class _TaskWatcher:
+    """Every `every` seconds, the tasks done of the running Spark stages, through `clock`'s
+    progress (Spark's own console bar is off: it interleaves with kg's lines)."""
+
+    def __init__(self, sc, clock: _Clock, every: float = 30.0):
+        import threading
+
+        self.tracker, self.clock, self.every = sc.statusTracker(), clock, every
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="kg-spark-progress", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self.done.wait(self.every):
+            try:
+                infos = [self.tracker.getStageInfo(i) for i in self.tracker.getActiveStageIds()]
+            except Exception:  # noqa: BLE001 (the session is stopping)
+                return
+            infos = [i for i in infos if i is not None and i.numTasks]
+            if infos and not self.done.is_set():
+                tasks = ", ".join(f"{i.numCompletedTasks:,}/{i.numTasks:,}" for i in infos)
+                self.clock.progress(f"{self.clock.stage}: tasks done {tasks} "
+                                    f"({_duration(time.perf_counter() - self.clock.started)} in)")
+
+    def stop(self) -> None:
+        self.done.set()
+        self.thread.join(timeout=5)
 
 
 def _merged_report(spark, partial_path: str, files: list[tuple[str, str]]) -> BuildReport:

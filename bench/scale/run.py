@@ -171,7 +171,7 @@ def run_fraction(fraction: float, data: Path, work: Path, master: str, spark_hom
         res["output_mb"] = {name: round(sum(f.stat().st_size for f in (out / name).rglob("*") if f.is_file()) / 1e6, 1)
                             for name in ("entities", "relations", "articles", "mentions", "neo4j-csv", "kgx")}
         if "neo4j" in steps:
-            env = {"KG_NEO4J_IMPORT_HEAP": "4g", **os.environ}  # 1 GB failed at 5%
+            env = {"KG_NEO4J_IMPORT_HEAP": "4g", **os.environ}  # as the README suggests for big imports
             res["neo4j_import"] = measure([str(ROOT / "scripts" / "neo4j"), "import", str(out / "neo4j-csv")],
                                           env=env, log=logs / f"{tag}.neo4j.log")
             if res["neo4j_import"]["rc"] != 0:  # keep the build's figures; the import's log says why

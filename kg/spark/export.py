@@ -13,14 +13,19 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+from typing import Any
 
 import pyarrow as pa
 
 from .. import io as kgio
-from .records import node_attrs
 
 __all__ = ["OUTPUTS", "TEXT_SCHEMA", "entity_rows", "article_rows", "headers", "optional_columns",
-           "mention_rows", "mention_lines", "article_lines", "NODE_LINE_COLUMNS", "node_lines", "edge_lines"]
+           "mention_rows", "mention_lines", "article_lines", "NODE_LINE_COLUMNS", "node_lines", "edge_lines",
+           "EDGE_KEYS", "node_attrs", "edge_attrs"]
+
+#: the relation attributes that have a column of their own in the relations table
+EDGE_KEYS = ("pmids", "count", "mentions", "source_types", "novel", "score")
 
 #: partition value -> file under OUTDIR, in the layout of ``kg export --format neo4j-csv`` / ``kgx``
 OUTPUTS = {
@@ -187,3 +192,24 @@ def headers(optional: tuple[str, ...]) -> dict[str, str]:
         "kgx_nodes": _tsv([kgio.KGX_NODE_COLUMNS]),
         "kgx_edges": _tsv([kgio.KGX_EDGE_COLUMNS]),
     }
+
+
+def node_attrs(row: dict[str, Any]) -> dict[str, Any]:
+    """The in-memory graph's attribute dict of an entity row (keys in finish_node's order)."""
+    attrs = {"type": row["type"], "name": row["name"],
+             "synonyms": dict(zip(row["synonyms"], row["synonym_counts"])),
+             "mentions": row["mentions"], "pmids": row["pmids"]}
+    for name in ("xrefs", "name_source"):
+        if row[name] is not None:
+            attrs[name] = row[name]
+    if row["extra"]:
+        attrs.update(json.loads(row["extra"]))
+    return attrs
+
+
+def edge_attrs(row: dict[str, Any]) -> dict[str, Any]:
+    """The in-memory graph's attribute dict of a relation row."""
+    attrs = {name: row[name] for name in EDGE_KEYS if row[name] is not None}
+    if row["extra"]:
+        attrs.update(json.loads(row["extra"]))
+    return attrs

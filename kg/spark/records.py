@@ -21,11 +21,11 @@ import pyarrow as pa
 
 from ..builder import EdgeRecord, NodeRecord, finish_edge, finish_node
 from ..normalize import choose_title
+from .export import EDGE_KEYS, edge_lines, node_lines
 from .relations import LINE_SCHEMA
 
 __all__ = ["PARTIAL_SCHEMA", "ENTITY_SCHEMA", "RELATION_SCHEMA", "ARTICLE_SCHEMA", "partial_batches",
-           "FINISHED_SCHEMA", "FINISHED_EDGE_SCHEMA", "finish_nodes", "finish_edges", "finish_articles", "node_attrs",
-           "edge_attrs",
+           "FINISHED_SCHEMA", "FINISHED_EDGE_SCHEMA", "finish_nodes", "finish_edges", "finish_articles",
            "node_facts", "edge_facts", "node_record", "edge_record", "concept_batch", "article_batch",
            "relation_batch", "report_batch"]
 
@@ -69,7 +69,6 @@ FINISHED_EDGE_SCHEMA = pa.schema([*RELATION_SCHEMA, *_LINES])
 ARTICLE_SCHEMA = pa.schema([("pmid", pa.string()), ("title", pa.string())])
 
 _NODE_KEYS = ("type", "name", "synonyms", "mentions", "pmids", "xrefs", "name_source")
-_EDGE_KEYS = ("pmids", "count", "mentions", "source_types", "novel", "score")
 _BATCH = 50_000
 
 
@@ -244,7 +243,6 @@ def finish_nodes(batches, builtin_names: bool = True):
     import networkx as nx
 
     from ..vocab import apply_names
-    from .export import node_lines
 
     lines = node_lines()
 
@@ -281,7 +279,6 @@ def finish_edges(batches):
     """``mapInArrow``: rows ``(u, v, key, facts)`` → relation rows, by :func:`edge_record`
     and :func:`~kg.builder.finish_edge`, with the edge's export lines
     (:func:`kg.spark.export.edge_lines`) from the same pass."""
-    from .export import edge_lines
 
     lines = edge_lines()
     for batch in batches:
@@ -291,9 +288,9 @@ def finish_edges(batches):
             u, v, key, attrs = finish_edge(edge_record(u, v, key, facts))
             for name, value in (("u", u), ("v", v), ("key", key)):
                 out[name].append(value)
-            for name in _EDGE_KEYS:
+            for name in EDGE_KEYS:
                 out[name].append(attrs.get(name))
-            out["extra"].append(_extra(attrs, _EDGE_KEYS))
+            out["extra"].append(_extra(attrs, EDGE_KEYS))
             neo4j, kgx = lines(u, v, key, attrs)
             out["neo4j"].append(neo4j)
             out["kgx"].append(kgx)
@@ -306,24 +303,3 @@ def finish_articles(batches):
         pmids = batch.column("id").to_pylist()
         titles = [reduce(choose_title, ts, None) for ts in batch.column("titles").to_pylist()]
         yield pa.RecordBatch.from_pydict({"pmid": pmids, "title": titles}, schema=ARTICLE_SCHEMA)
-
-
-def node_attrs(row: dict[str, Any]) -> dict[str, Any]:
-    """The in-memory graph's attribute dict of an entity row (keys in finish_node's order)."""
-    attrs = {"type": row["type"], "name": row["name"],
-             "synonyms": dict(zip(row["synonyms"], row["synonym_counts"])),
-             "mentions": row["mentions"], "pmids": row["pmids"]}
-    for name in ("xrefs", "name_source"):
-        if row[name] is not None:
-            attrs[name] = row[name]
-    if row["extra"]:
-        attrs.update(json.loads(row["extra"]))
-    return attrs
-
-
-def edge_attrs(row: dict[str, Any]) -> dict[str, Any]:
-    """The in-memory graph's attribute dict of a relation row."""
-    attrs = {name: row[name] for name in _EDGE_KEYS if row[name] is not None}
-    if row["extra"]:
-        attrs.update(json.loads(row["extra"]))
-    return attrs

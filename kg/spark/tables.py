@@ -15,7 +15,7 @@ from pathlib import Path
 import networkx as nx
 
 from ..errors import InputError
-from .records import edge_attrs, node_attrs
+from .export import edge_attrs, node_attrs
 
 __all__ = ["read_tables"]
 

@@ -25,9 +25,10 @@ from functools import lru_cache
 import pyarrow as pa
 
 from ..builder import BuildReport, GraphBuilder
-from ..normalize import (canonical_relation, relation_directed, relation_note, relation_pairs, resolve_annotation,
+from ..normalize import (canonical_relation, relation_directed, relation_note, relation_pairs,
                          scoped_id, typed_ref)
 from ..pubtator import Document, Relation
+from .concepts import resolve
 
 __all__ = ["LINE_SCHEMA", "resolve_relations", "relation_node_facts", "relation_edge_facts", "add_relation_tallies"]
 
@@ -48,7 +49,7 @@ def _side(ref: str) -> tuple[str | None, tuple[str, ...], tuple[tuple[str, ...],
     """What a relation id names by itself (kg's :func:`~kg.normalize.typed_ref` and
     :func:`~kg.normalize.resolve_annotation`): type, ids (not yet scoped), xrefs."""
     typed = typed_ref(ref)
-    r = resolve_annotation(*typed) if typed else None
+    r = resolve(*typed) if typed else None
     return (r.type, r.ids, r.xrefs) if r else (None, (), ())
 
 

@@ -4,8 +4,8 @@ A bulk concept file is most of PubTator3 (≈ 1 billion lines). Its lines are re
 own reader (:func:`kg.spark.read.read_concepts`: the reader judges every line), and what
 :class:`~kg.builder.GraphBuilder` does with an annotation without offsets depends on its
 values and its document's PMID alone. So the read task applies kg's functions to each
-line as the builder does — :func:`kg.normalize.resolve_annotation` (cached by kg: it runs
-once per distinct ``(type, id)`` of a task), :func:`kg.normalize.scoped_id` for
+line as the builder does — :func:`kg.normalize.resolve_annotation` (through :data:`resolve`,
+once per distinct ``(type, id)`` while its cache holds it), :func:`kg.normalize.scoped_id` for
 document-scoped ids, :func:`kg.normalize.mention_forms` (cached here) — and counts the
 report's annotation tallies (in the graph, mentions without id, ids not of their type,
 composite pieces without id) as the builder counts them. It emits one flat row per
@@ -26,7 +26,7 @@ from ..builder import BuildReport
 from ..normalize import mention_forms, resolve_annotation, scoped_id
 from ..pubtator import Document
 
-__all__ = ["ENTITY_FIELDS", "concept_entities", "concept_node_facts", "resolve"]
+__all__ = ["ENTITY_FIELDS", "concept_entities", "concept_node_facts", "entity_fact_array", "resolve"]
 
 #: One entity a concept line names: the line's PMID, the node id (scoped), its type, the
 #: xrefs the line gives it, its mention count ``n`` and its synonym forms (kg's rules).
@@ -90,21 +90,32 @@ def concept_entities(docs: Iterable[Document], report: BuildReport,
     report.annotations_in_graph += in_graph
 
 
-def concept_node_facts(rows):
-    """Node facts ``(id, fact, a, b, n, o)`` of the entity rows (:data:`ENTITY_FIELDS`), as
-    the builder counts them: its type (one), its PMID, its mentions, each synonym form
-    (one, outside the title), each xref. One pass over the rows (``inline`` of an array)."""
+def _fact(name: str, a, n, o):
+    """One node fact ``(fact, a, b, n, o)`` as a Spark struct (``b`` is unused here)."""
     from pyspark.sql import functions as F
 
-    null = F.lit(None).cast("string")
-    zero, one = F.lit(0).cast("long"), F.lit(1).cast("long")
+    return F.struct(F.lit(name).alias("fact"), a.cast("string").alias("a"), F.lit(None).cast("string").alias("b"),
+                    n.cast("long").alias("n"), o.cast("long").alias("o"))
 
-    def fact(name: str, a, n, o):
-        return F.struct(F.lit(name).alias("fact"), a.cast("string").alias("a"), null.alias("b"), n.alias("n"),
-                        o.alias("o"))
 
-    facts = F.concat(F.array(fact("type", F.col("etype"), one, zero), fact("pmid", F.col("pmid"), zero, zero),
-                             fact("mentions", null, F.col("n").cast("long"), zero)),
-                     F.transform("refs", lambda x: fact("xref", x, zero, zero)),
-                     F.transform("forms", lambda f: fact("form", f, one, one)))
+def entity_fact_array():
+    """The node facts every entity row ``(id, pmid, etype, refs)`` gives, as the builder
+    counts them, as an array column: its type (one), its PMID, each xref."""
+    from pyspark.sql import functions as F
+
+    zero, one = F.lit(0), F.lit(1)
+    refs = F.coalesce(F.col("refs"), F.array().cast("array<string>"))
+    return F.concat(F.array(_fact("type", F.col("etype"), one, zero), _fact("pmid", F.col("pmid"), zero, zero)),
+                    F.transform(refs, lambda x: _fact("xref", x, zero, zero)))
+
+
+def concept_node_facts(rows):
+    """Node facts ``(id, fact, a, b, n, o)`` of the entity rows (:data:`ENTITY_FIELDS`), as
+    the builder counts them: :func:`entity_fact_array`, its mentions and each synonym form
+    (one, outside the title). One pass over the rows (``inline`` of an array)."""
+    from pyspark.sql import functions as F
+
+    zero, one = F.lit(0), F.lit(1)
+    facts = F.concat(entity_fact_array(), F.array(_fact("mentions", F.lit(None), F.col("n"), zero)),
+                     F.transform("forms", lambda f: _fact("form", f, one, one)))
     return rows.select("id", F.inline(facts))

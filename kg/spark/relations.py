@@ -28,7 +28,7 @@ from ..builder import BuildReport, GraphBuilder
 from ..normalize import (canonical_relation, relation_directed, relation_note, relation_pairs,
                          scoped_id, typed_ref)
 from ..pubtator import Document, Relation
-from .concepts import resolve
+from .concepts import entity_fact_array, resolve
 
 __all__ = ["LINE_SCHEMA", "resolve_relations", "relation_node_facts", "relation_edge_facts", "add_relation_tallies"]
 
@@ -106,18 +106,10 @@ def exploded_entities(lines, etype: str, ids: str, xrefs: str):
 
 def entity_facts(nodes):
     """The node facts ``(id, fact, a, b, n, o)`` every entity row of :func:`exploded_entities`
-    gives, as the builder counts them: its type (one), its PMID, its xrefs."""
+    gives (:func:`kg.spark.concepts.entity_fact_array`)."""
     from pyspark.sql import functions as F
 
-    null = F.lit(None).cast("string")
-    zero, one = F.lit(0).cast("long"), F.lit(1).cast("long")
-    types = nodes.select("id", F.lit("type").alias("fact"), F.col("etype").alias("a"), null.alias("b"),
-                         one.alias("n"), zero.alias("o"))
-    pmids = nodes.select("id", F.lit("pmid").alias("fact"), F.col("pmid").alias("a"), null.alias("b"),
-                         zero.alias("n"), zero.alias("o"))
-    xrefs = nodes.where(F.size("refs") > 0).select("id", F.lit("xref").alias("fact"), F.explode("refs").alias("a"),
-                                                   null.alias("b"), zero.alias("n"), zero.alias("o"))
-    return types.unionByName(pmids).unionByName(xrefs)
+    return nodes.select("id", F.inline(entity_fact_array()))
 
 
 def relation_node_facts(lines):
